@@ -1,0 +1,50 @@
+#include "data_layer/data.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+#include "data_layer/frame_header.hpp"
+#include "data_layer/little_endian.hpp"
+
+namespace data_layer {
+
+std::size_t frame_size(const Data& data) {
+  return kHeaderSize + data.field3.size();
+}
+
+void serialize_into(const Data& data, Bytes& out) {
+  if (data.field3.size() > std::numeric_limits<std::uint32_t>::max()) {
+    throw std::length_error("data_layer::serialize_into: field3 does not fit a 32-bit len");
+  }
+  // One resize, not reserve(out.size() + n): an exact reserve per call would defeat the
+  // vector's geometric growth and make batching many frames quadratic.
+  const std::size_t start = out.size();
+  out.resize(start + frame_size(data));
+  std::uint8_t* at = out.data() + start;
+  store_le32(at, data.field1);
+  store_le16(at + 4, data.field2);
+  store_le32(at + 6, static_cast<std::uint32_t>(data.field3.size()));
+  std::copy(data.field3.begin(), data.field3.end(), at + kHeaderSize);
+}
+
+Bytes serialize(const Data& data) {
+  Bytes out;
+  serialize_into(data, out);
+  return out;
+}
+
+DecodeResult deserialize(ByteView bytes, std::size_t max_len) {
+  if (bytes.size() < kHeaderSize) return truncated_error(bytes);
+  const FrameHeader header = read_header(bytes);
+  if (auto error = check_len(header, max_len)) return *std::move(error);
+  if (bytes.size() < header.frame_size()) return truncated_error(bytes);
+  // Framing before content: extra bytes mean the caller's idea of "one frame" is wrong, which
+  // matters more than what the frame's text says, and costs nothing to find out.
+  if (bytes.size() > header.frame_size()) {
+    return trailing_bytes_error(bytes.size() - header.frame_size());
+  }
+  return decode_body(header, bytes.subspan(kHeaderSize));
+}
+
+}  // namespace data_layer

@@ -1,0 +1,60 @@
+// The Data value and its wire form: one self-delimiting frame (docs/PROTOCOL.md).
+//
+// Where it sits in a request's path:
+//   socket bytes -> FrameDecoder::feed() -> Data frames out of next() -> the server's work
+//   reply Data -> serialize_into() a connection's write buffer -> socket
+//
+// deserialize() is the one-shot reader, for a buffer known to hold exactly one frame (tests,
+// tools). Network code uses FrameDecoder (frame_decoder.hpp), which accepts bytes as they
+// arrive. Both share the header checks in frame_header.hpp, so they agree on every frame.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "data_layer/decode_error.hpp"
+
+namespace data_layer {
+
+struct Data {
+  std::uint32_t field1 = 0;
+  std::uint16_t field2 = 0;
+  std::string field3;  // UTF-8; readers reject anything else, writers are trusted to comply
+
+  bool operator==(const Data&) const = default;
+};
+
+using Bytes = std::vector<std::uint8_t>;
+using ByteView = std::span<const std::uint8_t>;
+
+// field1 (4) + field2 (2) + len (4). The header alone says how long the whole frame is.
+inline constexpr std::size_t kHeaderSize = 10;
+
+// The largest field3 a reader accepts by default. A peer chooses `len`; this bound is what
+// stops it from making us allocate gigabytes with one 10-byte header.
+inline constexpr std::size_t kDefaultMaxLen = 1 << 20;
+
+// kHeaderSize + field3.size(): the bytes serialize_into() appends.
+std::size_t frame_size(const Data& data);
+
+// Appends one frame to `out`, after whatever is there already, so a connection can batch the
+// replies to pipelined requests into one buffer and send them with one write.
+// Does not check field3's UTF-8 or any max_len: the reader is the side that must defend
+// itself. Throws std::length_error if field3 is longer than the 32-bit `len` can describe.
+void serialize_into(const Data& data, Bytes& out);
+
+// One frame in a fresh buffer.
+Bytes serialize(const Data& data);
+
+using DecodeResult = std::variant<Data, DecodeError>;
+
+// Decodes `bytes` as exactly one whole frame: fewer bytes are kTruncated, more are
+// kTrailingBytes. Checks, in this order: header present, len <= max_len (before touching the
+// body), body present, nothing after the frame, field3 is UTF-8.
+DecodeResult deserialize(ByteView bytes, std::size_t max_len = kDefaultMaxLen);
+
+}  // namespace data_layer

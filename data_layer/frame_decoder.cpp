@@ -1,0 +1,126 @@
+#include "data_layer/frame_decoder.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+#include <variant>
+
+#include "data_layer/frame_header.hpp"
+
+namespace data_layer {
+namespace {
+
+// A buffer whose capacity exceeds this is freed when it empties. Keeping small buffers saves
+// an allocation per split frame on a busy connection; freeing larger ones stops one 1 MiB
+// frame, or one burst of pipelined requests, from pinning its memory to a connection that
+// then goes quiet. An idle decoder thus holds at most 8 KiB of buffers: 80 MB for 10,000 of
+// them in the worst case, and far less in practice. The bound can be this low because a frame
+// or burst big enough to cross it costs much more to copy and validate than the one malloc
+// that freeing makes it pay next time.
+constexpr std::size_t kRetainedCapacity = 4 * 1024;
+
+template <typename T>
+void release_if_large(std::vector<T>& buffer) {
+  if (buffer.capacity() * sizeof(T) > kRetainedCapacity) std::vector<T>().swap(buffer);
+}
+
+}  // namespace
+
+FrameDecoder::FrameDecoder(std::size_t max_len) : max_len_(max_len) {}
+
+void FrameDecoder::feed(ByteView chunk) {
+  drop_delivered();
+  while (!chunk.empty() && !error_) {
+    chunk = partial_.empty() ? decode_in_place(chunk) : buffer_partial(chunk);
+  }
+}
+
+std::optional<Data> FrameDecoder::next() {
+  if (ready_head_ == ready_.size()) return std::nullopt;
+  std::optional<Data> frame(std::move(ready_[ready_head_++]));
+  if (ready_head_ == ready_.size()) drop_delivered();
+  return frame;
+}
+
+std::optional<DecodeError> FrameDecoder::finish() const {
+  if (error_) return error_;
+  if (partial_.empty()) return std::nullopt;
+  return truncated_error(partial_);
+}
+
+std::size_t FrameDecoder::capacity_bytes() const {
+  return partial_.capacity() + ready_.capacity() * sizeof(Data);
+}
+
+// State 1: decode a frame that lies wholly inside `chunk` without copying it first.
+ByteView FrameDecoder::decode_in_place(ByteView chunk) {
+  if (chunk.size() >= kHeaderSize) {
+    const FrameHeader header = read_header(chunk);
+    if (auto error = check_len(header, max_len_)) {
+      fail(*std::move(error));
+      return {};
+    }
+    if (chunk.size() >= header.frame_size()) {
+      emit(decode_body(header, chunk.subspan(kHeaderSize, header.len)));
+      return chunk.subspan(header.frame_size());
+    }
+  }
+  return buffer_partial(chunk);  // the chunk ends inside this frame: keep what we have
+}
+
+// State 2: move bytes into partial_ until the frame is whole, then decode it from there.
+// Returns the part of `chunk` after the frame; empty if the frame is still incomplete.
+ByteView FrameDecoder::buffer_partial(ByteView chunk) {
+  chunk = top_up(chunk, kHeaderSize);
+  if (partial_.size() < kHeaderSize) return chunk;
+  const FrameHeader header = read_header(partial_);
+  // Checked before top_up() reserves the frame: this is the guard against a huge `len`.
+  if (auto error = check_len(header, max_len_)) {
+    fail(*std::move(error));
+    return {};
+  }
+  chunk = top_up(chunk, header.frame_size());
+  if (partial_.size() < header.frame_size()) return chunk;
+  emit(decode_body(header, ByteView(partial_).subspan(kHeaderSize)));
+  release_partial();
+  return chunk;
+}
+
+// Appends bytes from `chunk` until partial_ holds `target` bytes or the chunk runs out.
+// `target` is the header's size or, once the header is read, the whole frame's: both exact,
+// so partial_ is allocated at most twice per split frame and never over-allocated.
+ByteView FrameDecoder::top_up(ByteView chunk, std::size_t target) {
+  if (partial_.size() >= target) return chunk;
+  const std::size_t take = std::min(target - partial_.size(), chunk.size());
+  partial_.reserve(target);
+  partial_.insert(partial_.end(), chunk.begin(), chunk.begin() + take);
+  return chunk.subspan(take);
+}
+
+void FrameDecoder::emit(DecodeResult result) {
+  if (auto* data = std::get_if<Data>(&result)) {
+    ready_.push_back(std::move(*data));
+  } else {
+    fail(std::get<DecodeError>(std::move(result)));
+  }
+}
+
+void FrameDecoder::fail(DecodeError error) {
+  error_ = std::move(error);
+  release_partial();  // the rest of the stream is ignored, so nothing held is worth keeping
+}
+
+// Erases the frames next() has handed out. Without this, a caller that always leaves one
+// frame waiting (takes one, feeds more, takes one...) would grow ready_ without bound.
+void FrameDecoder::drop_delivered() {
+  ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(ready_head_));
+  ready_head_ = 0;
+  if (ready_.empty()) release_if_large(ready_);
+}
+
+void FrameDecoder::release_partial() {
+  partial_.clear();
+  release_if_large(partial_);
+}
+
+}  // namespace data_layer

@@ -1,0 +1,85 @@
+// The incremental reader network code uses. A socket delivers bytes in whatever pieces the
+// kernel chose: half a header, three frames and a bit, one byte at a time. The server feeds
+// each read to feed(), takes the complete frames out of next() in arrival order, and closes
+// the connection when error() is set (after taking the frames that came before it) or when
+// finish() reports a frame cut short at end of stream.
+//
+// One decoder per connection, used by one thread at a time; it does no I/O and never blocks.
+//
+// Each feed() works through its chunk frame by frame, in one of two states:
+//   1) nothing held: a frame wholly inside the chunk is decoded straight out of it, with no
+//      copy but the one into field3. A frame the chunk cuts short goes to 2).
+//   2) a split frame held in partial_: bytes are appended until the header is complete
+//      (then `len` is checked, and the exact frame size reserved), then until the body is;
+//      the finished frame is decoded and the decoder is back in 1).
+// A malformed frame sets error() for good: later bytes, in this chunk or the next, are
+// ignored, but frames completed before it are still handed out by next().
+//
+// Memory: a new decoder holds no heap memory. Its two buffers are freed as they empty if
+// they grew past a few KiB (kRetainedCapacity in the .cpp), so one large frame or burst does
+// not stay pinned to a connection that then goes quiet, and 10,000 idle connections cost
+// little more than 10,000 * sizeof(FrameDecoder).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "data_layer/data.hpp"
+#include "data_layer/decode_error.hpp"
+
+namespace data_layer {
+
+class FrameDecoder {
+ public:
+  // Frames whose `len` exceeds max_len are rejected from the header alone.
+  explicit FrameDecoder(std::size_t max_len = kDefaultMaxLen);
+
+  // Accepts the next bytes of the stream, any size, split anywhere. The decoder copies what
+  // it keeps, so the caller may reuse `chunk`'s storage as soon as this returns.
+  void feed(ByteView chunk);
+
+  // The next complete frame in arrival order, or nullopt if none is complete yet.
+  std::optional<Data> next();
+
+  // Set once a malformed frame is met. Frames completed before it still come out of next(),
+  // so drain next() first, then check this.
+  const std::optional<DecodeError>& error() const { return error_; }
+
+  // For the end of the stream: error() if set, else a kTruncated error if part of a frame is
+  // held, else nullopt (the peer stopped cleanly between frames).
+  std::optional<DecodeError> finish() const;
+
+  // No partial frame held and no frame waiting in next(): the connection may be closed or
+  // parked without losing anything.
+  bool idle() const { return partial_.empty() && ready_head_ == ready_.size(); }
+
+  std::size_t max_len() const { return max_len_; }
+
+  // Heap bytes reserved by the decoder's own buffers (not counting the strings of frames
+  // waiting in next()). For tests and per-connection memory statistics.
+  std::size_t capacity_bytes() const;
+
+ private:
+  ByteView decode_in_place(ByteView chunk);
+  ByteView buffer_partial(ByteView chunk);
+  ByteView top_up(ByteView chunk, std::size_t target);
+  void emit(DecodeResult result);
+  void fail(DecodeError error);
+  void drop_delivered();
+  void release_partial();
+
+  // Chosen by the server; bounds what one peer can make this decoder reserve.
+  std::size_t max_len_;
+  // The bytes of a frame split across reads, kept until the rest arrives. Empty in state 1.
+  Bytes partial_;
+  // Decoded frames not yet taken by next(). A vector plus a head index rather than a
+  // std::deque, because libstdc++'s deque allocates in its default constructor.
+  std::vector<Data> ready_;
+  // The first frame in ready_ that next() has not handed out yet.
+  std::size_t ready_head_ = 0;
+  // The first malformed frame's error; once set, feed() ignores its input.
+  std::optional<DecodeError> error_;
+};
+
+}  // namespace data_layer

@@ -1,0 +1,35 @@
+#include "data_layer/frame_header.hpp"
+
+#include <string_view>
+
+#include "data_layer/little_endian.hpp"
+#include "data_layer/utf8.hpp"
+
+namespace data_layer {
+
+FrameHeader read_header(ByteView bytes) {
+  return FrameHeader{
+      .field1 = load_le32(bytes.data()),
+      .field2 = load_le16(bytes.data() + 4),
+      .len = load_le32(bytes.data() + 6),
+  };
+}
+
+std::optional<DecodeError> check_len(const FrameHeader& header, std::size_t max_len) {
+  if (header.len <= max_len) return std::nullopt;
+  return too_long_error(header.len, max_len);
+}
+
+DecodeResult decode_body(const FrameHeader& header, ByteView body) {
+  // Bytes to chars is a legal view: char may alias any object.
+  const std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
+  if (auto offset = find_invalid_utf8(text)) return invalid_utf8_error(*offset);
+  return Data{header.field1, header.field2, std::string(text)};
+}
+
+DecodeError truncated_error(ByteView held) {
+  if (held.size() < kHeaderSize) return truncated_header_error(held.size());
+  return truncated_body_error(held.size(), read_header(held).frame_size());
+}
+
+}  // namespace data_layer
