@@ -1,0 +1,89 @@
+// TaskHeader: the part of a spawned task that the executor, its wakers and its JoinHandle
+// share, whatever future the task runs (spawned_task.hpp adds the future and its output).
+//
+// A task's waker is a RawWaker whose data pointer is the header and whose vtable adjusts
+// the reference count (clone, drop) or schedules the task (wake, wake_by_ref). Scheduling
+// sets `scheduled_` and pushes the task onto its executor's run queue only if the flag was
+// not already set, so a task woken a thousand times before it runs is polled once.
+//
+// References are counted, one each for: the executor (until the task finishes), the
+// JoinHandle (until dropped), the run queue (while queued), and every Waker clone. The
+// header outlives the future, so a waker woken after the task finished finds the
+// `finished_` flag and does nothing; the run queue it points at is kept alive by the
+// shared_ptr, so waking after the executor is gone is harmless too.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+
+#include "runtime/detail/run_queue.hpp"
+#include "runtime/waker.hpp"
+
+namespace runtime::detail {
+
+class TaskHeader;
+
+struct TaskVTable {
+  bool (*poll)(TaskHeader* task);     // polls the future once; true when the task finished
+  void (*cancel)(TaskHeader* task);   // destroys the future before it finished
+  void (*destroy)(TaskHeader* task);  // frees the allocation: the last reference is gone
+};
+
+class TaskHeader {
+ public:
+  TaskHeader(const TaskVTable* vtable, std::shared_ptr<RunQueue> queue)
+      : vtable_(vtable), queue_(std::move(queue)) {}
+  TaskHeader(const TaskHeader&) = delete;
+  TaskHeader& operator=(const TaskHeader&) = delete;
+
+  void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) vtable_->destroy(this);
+  }
+
+  // The waker's wake_by_ref: queue the task unless it is queued already or finished.
+  void schedule();
+  // A raw waker borrowing no reference (for WakerRef); waker() counts one.
+  RawWaker raw_waker() { return RawWaker{this, &kWakerVTable}; }
+
+  // Executor thread: clear `scheduled_` (so wakes during the poll queue it again), then poll.
+  bool run() {
+    scheduled_.exchange(false, std::memory_order_acq_rel);
+    return vtable_->poll(this);
+  }
+  void cancel() { vtable_->cancel(this); }
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+
+  // JoinHandle side. `joiner` is woken when the task finishes.
+  bool try_join(const Waker& joiner);
+  void release_handle();  // the handle is dropped: the output has nobody to go to
+
+  // The executor's list of live tasks (executor.cpp), for cancelling them at shutdown.
+  TaskHeader* prev_live = nullptr;
+  TaskHeader* next_live = nullptr;
+
+ protected:
+  ~TaskHeader() = default;  // destroyed only through vtable_->destroy
+
+  // Called by the typed task when its future is gone: wakes the joiner, if any. A task
+  // whose exception nobody can receive reports it on stderr rather than lose it.
+  void finish(std::exception_ptr error);
+  std::mutex join_mutex_;     // guards the output (in the typed part) and the fields below
+  std::exception_ptr error_;  // what the future threw, for the JoinHandle to rethrow
+
+ private:
+  static const RawWakerVTable kWakerVTable;
+
+  const TaskVTable* vtable_;
+  std::shared_ptr<RunQueue> queue_;
+  std::atomic<std::uint32_t> refs_{2};  // the executor's and the JoinHandle's
+  std::atomic<bool> scheduled_{false};
+  std::atomic<bool> finished_{false};
+  bool handle_alive_ = true;  // guarded by join_mutex_
+  Waker joiner_;              // guarded by join_mutex_
+};
+
+}  // namespace runtime::detail

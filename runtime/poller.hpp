@@ -1,0 +1,45 @@
+// Poller: the operating system's readiness API behind one small interface, chosen at build
+// time (make POLLER=epoll|poll): poller_epoll.cpp is the Linux default, poller_poll.cpp
+// the portable POSIX fallback. The reactor (reactor.hpp) is the only user.
+//
+// The reactor reports which fds someone waits on and for what (set_interest). The epoll
+// backend registers an fd once, edge-triggered for both directions, and ignores later
+// changes: an edge arrives whenever new data or new buffer space does, and a future only
+// waits after the OS said EAGAIN, so no edge it needs can have passed before it waited.
+// The poll backend is level-triggered, so it watches exactly the directions asked for, and
+// rebuilds its pollfd array from them on every wait: O(highest fd) per wait, acceptable
+// for a fallback and the price of having no kernel-side set.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+namespace runtime {
+
+struct PollEvent {
+  int fd;
+  bool readable;  // also set for hang-up and error, so the reader finds out by reading
+  bool writable;  // likewise for the writer
+};
+
+class Poller {
+ public:
+  Poller();
+  ~Poller();
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+
+  void set_interest(int fd, bool read, bool write);
+  void remove(int fd);  // before the fd is closed
+  // Blocks at most timeout_ms (-1: no limit), then replaces `events` with what is ready.
+  // EINTR returns with no events, which the caller treats as an early wake-up.
+  void wait(int timeout_ms, std::vector<PollEvent>& events);
+
+  static const char* backend_name();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace runtime

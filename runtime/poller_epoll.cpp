@@ -1,0 +1,98 @@
+// The Linux backend: epoll, edge-triggered, and an eventfd for WakeupFd.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+
+#include "runtime/poller.hpp"
+#include "runtime/wakeup_fd.hpp"
+
+namespace runtime {
+
+namespace {
+[[noreturn]] void fail(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+constexpr int kMaxEventsPerWait = 1024;
+}  // namespace
+
+struct Poller::Impl {
+  int epoll_fd = -1;
+  std::vector<bool> added;  // by fd: already in the epoll set
+  epoll_event buffer[kMaxEventsPerWait];
+};
+
+Poller::Poller() : impl_(std::make_unique<Impl>()) {
+  impl_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (impl_->epoll_fd < 0) fail("epoll_create1");
+}
+
+Poller::~Poller() {
+  close(impl_->epoll_fd);
+}
+
+const char* Poller::backend_name() {
+  return "epoll";
+}
+
+void Poller::set_interest(int fd, bool read, bool write) {
+  if (!read && !write) return;  // edge-triggered: staying registered costs nothing
+  auto& added = impl_->added;
+  if (static_cast<std::size_t>(fd) >= added.size()) added.resize(fd + 1, false);
+  if (added[fd]) return;
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.fd = fd;
+  if (epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0) fail("epoll_ctl(ADD)");
+  added[fd] = true;
+}
+
+void Poller::remove(int fd) {
+  auto& added = impl_->added;
+  if (static_cast<std::size_t>(fd) >= added.size() || !added[fd]) return;
+  added[fd] = false;
+  epoll_ctl(impl_->epoll_fd, EPOLL_CTL_DEL, fd, nullptr);  // fails only if already gone
+}
+
+void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
+  events.clear();
+  const int count = epoll_wait(impl_->epoll_fd, impl_->buffer, kMaxEventsPerWait, timeout_ms);
+  if (count < 0) {
+    if (errno == EINTR) return;
+    fail("epoll_wait");
+  }
+  for (int i = 0; i < count; ++i) {
+    const std::uint32_t bits = impl_->buffer[i].events;
+    const bool broken = bits & (EPOLLHUP | EPOLLERR);
+    events.push_back(PollEvent{impl_->buffer[i].data.fd,
+                               broken || (bits & (EPOLLIN | EPOLLRDHUP)) != 0,
+                               broken || (bits & EPOLLOUT) != 0});
+  }
+}
+
+WakeupFd::WakeupFd() {
+  read_fd_ = write_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (read_fd_ < 0) fail("eventfd");
+}
+
+WakeupFd::~WakeupFd() {
+  close(read_fd_);
+}
+
+void WakeupFd::notify() {
+  const std::uint64_t one = 1;
+  // EAGAIN means the counter is saturated: the fd is readable already, which is the point.
+  while (write(write_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+}
+
+void WakeupFd::drain() {
+  std::uint64_t count;
+  while (read(read_fd_, &count, sizeof count) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace runtime

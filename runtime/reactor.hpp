@@ -1,0 +1,83 @@
+// Reactor: the part of a worker's loop that waits. One per executor (so one per thread).
+//
+// It holds three things: the Poller with every socket some future waits on, the timer heap
+// that Sleep registers with, and the parker's wake-up fd, which another thread writes to
+// end a wait early. A leaf future that got EAGAIN, or whose deadline is still ahead, leaves
+// its waker here and returns Pending; turn() later wakes it, and the executor polls the
+// task again. The book has no reactor (its futures return Pending and are polled again
+// and again); this is what lets an idle worker use no CPU at all.
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include "runtime/parker.hpp"
+#include "runtime/poller.hpp"
+#include "runtime/timer_heap.hpp"
+#include "runtime/waker.hpp"
+
+namespace runtime {
+
+class Reactor {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Wait { kNo, kUntilNextTimer };
+
+  explicit Reactor(Parker& parker);
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // The reactor of the executor running on this thread; throws std::logic_error outside
+  // one, since an I/O or timer future polled there could never be woken.
+  static Reactor& current();
+
+  // Called by a leaf future after the OS said EAGAIN: wake `waker` once, at the next
+  // readiness of `fd` in that direction.
+  void wait_readable(int fd, const Waker& waker);
+  void wait_writable(int fd, const Waker& waker);
+  // Before an fd is closed or handed to another thread: forget it and its waiters.
+  void deregister(int fd);
+
+  TimerId add_timer(Clock::time_point deadline, const Waker& waker);
+  void update_timer(TimerId id, const Waker& waker);
+  void cancel_timer(TimerId id);
+
+  // One turn: wait for readiness (kNo: just look; kUntilNextTimer: block until an fd is
+  // ready, the next timer is due or an unpark arrives), then wake every waiter whose fd is
+  // ready and every timer that is due.
+  void turn(Wait wait);
+
+  std::size_t timers() const { return timers_.size(); }
+  std::size_t fds_waited_on() const;  // for tests: a finished future leaves none behind
+
+  // Makes this the thread's current reactor for the scope's lifetime (Executor::Scope).
+  class Scope {
+   public:
+    explicit Scope(Reactor& reactor);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Reactor* previous_;
+  };
+
+ private:
+  struct Waiters {
+    Waker reader;
+    Waker writer;
+  };
+
+  Waiters& waiters(int fd);
+  void update_interest(int fd);
+  void dispatch(const PollEvent& event);
+  int timeout_ms(Wait wait) const;
+
+  Parker& parker_;
+  Poller poller_;
+  TimerHeap timers_;
+  std::vector<Waiters> by_fd_;  // indexed by fd: fds are small and dense
+  std::vector<PollEvent> events_;
+};
+
+}  // namespace runtime

@@ -1,0 +1,60 @@
+#include "runtime/socket.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "runtime/reactor.hpp"
+
+namespace runtime {
+
+Socket& Socket::operator=(Socket&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    reactor_ = std::exchange(other.reactor_, nullptr);
+  }
+  return *this;
+}
+
+int Socket::release() {
+  if (reactor_) std::exchange(reactor_, nullptr)->deregister(fd_);
+  return std::exchange(fd_, -1);
+}
+
+void Socket::close() {
+  if (fd_ < 0) return;
+  const int fd = release();
+  ::close(fd);  // no retry on EINTR: on Linux the fd is gone either way
+}
+
+void Socket::register_here() {
+  if (!reactor_) reactor_ = &Reactor::current();
+}
+
+void Socket::wait_readable(Context& cx) {
+  register_here();
+  reactor_->wait_readable(fd_, cx.waker());
+}
+
+void Socket::wait_writable(Context& cx) {
+  register_here();
+  reactor_->wait_writable(fd_, cx.waker());
+}
+
+Socket Socket::open_tcp(int family) {
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  return Socket(fd);
+}
+
+void Socket::set_nodelay() {
+  const int on = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // best effort
+}
+
+}  // namespace runtime

@@ -1,0 +1,47 @@
+// TcpListener: a listening socket, and accept as a leaf future.
+//
+// The server's main thread owns one, accepts, and hands each new connection to a worker.
+// Accept keeps going through EINTR and ECONNABORTED (a peer that gave up in the backlog),
+// and reports EMFILE/ENFILE (out of file descriptors) to its caller, which must back off
+// rather than spin: the listening socket stays readable while the backlog is full.
+#pragma once
+
+#include "runtime/future.hpp"
+#include "runtime/socket.hpp"
+#include "runtime/socket_address.hpp"
+#include "runtime/tcp_stream.hpp"
+
+namespace runtime {
+
+class TcpListener {
+ public:
+  class Accept;
+
+  // Large enough for 10,000 connections arriving at once; the kernel caps it at somaxconn.
+  static constexpr int kDefaultBacklog = 16384;
+
+  // Binds (with SO_REUSEADDR, so a restarted server does not wait out TIME_WAIT) and
+  // listens. Port 0 picks a free port: local_address() tells which.
+  static TcpListener bind(const SocketAddress& address, int backlog = kDefaultBacklog);
+
+  Accept accept();
+  SocketAddress local_address() const { return SocketAddress::local_of(socket_.fd()); }
+  Socket& socket() { return socket_; }
+
+ private:
+  explicit TcpListener(Socket socket) : socket_(std::move(socket)) {}
+  Socket socket_;
+};
+
+class TcpListener::Accept {
+ public:
+  using Output = TcpStream;
+
+  explicit Accept(TcpListener& listener) : listener_(&listener) {}
+  Poll<TcpStream> poll(Context& cx);
+
+ private:
+  TcpListener* listener_;
+};
+
+}  // namespace runtime

@@ -1,0 +1,83 @@
+#include "runtime/tcp_receiver.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <system_error>
+
+namespace runtime {
+
+namespace {
+
+// Big enough that a burst of pipelined frames is read in one system call.
+constexpr std::size_t kScratchSize = 64 * 1024;
+thread_local std::array<std::uint8_t, kScratchSize> t_scratch;
+
+// One recv that survives EINTR. Returns the byte count, 0 at end of stream, or -1 for
+// EAGAIN, after which the socket waits for readability.
+ssize_t receive(Socket& socket, std::span<std::uint8_t> into, Context& cx) {
+  for (;;) {
+    const ssize_t n = ::recv(socket.fd(), into.data(), into.size(), 0);
+    if (n >= 0) return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      socket.wait_readable(cx);
+      return -1;
+    }
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "recv");
+  }
+}
+
+}  // namespace
+
+TcpReceiver::ReadFrame TcpReceiver::read_frame() {
+  return ReadFrame(*this);
+}
+TcpReceiver::ReadExact TcpReceiver::read_exact(std::span<std::uint8_t> buffer) {
+  return ReadExact(*this, buffer);
+}
+TcpReceiver::ReadToEnd TcpReceiver::read_to_end(std::size_t limit) {
+  return ReadToEnd(*this, limit);
+}
+
+Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll(Context& cx) {
+  data_layer::FrameDecoder& decoder = receiver_->decoder_;
+  for (;;) {
+    if (auto frame = decoder.next()) return Output(std::move(*frame));
+    if (decoder.error()) throw FrameError(*decoder.error());
+    const ssize_t n = receive(*receiver_->socket_, t_scratch, cx);
+    if (n < 0) return Pending{};
+    if (n == 0) {
+      if (auto error = decoder.finish()) throw FrameError(*error);
+      return Output();  // a clean close between frames
+    }
+    decoder.feed({t_scratch.data(), static_cast<std::size_t>(n)});
+  }
+}
+
+Poll<void> TcpReceiver::ReadExact::poll(Context& cx) {
+  while (filled_ < buffer_.size()) {
+    const ssize_t n = receive(*receiver_->socket_, buffer_.subspan(filled_), cx);
+    if (n < 0) return Pending{};
+    if (n == 0) {
+      throw std::system_error(ECONNRESET, std::generic_category(), "connection closed early");
+    }
+    filled_ += static_cast<std::size_t>(n);
+  }
+  return Ready{};
+}
+
+Poll<TcpReceiver::ReadToEnd::Output> TcpReceiver::ReadToEnd::poll(Context& cx) {
+  for (;;) {
+    // One byte more than the limit is asked for, to tell "exactly at" from "over".
+    const std::size_t room = std::min(kScratchSize, limit_ + 1 - bytes_.size());
+    const ssize_t n = receive(*receiver_->socket_, {t_scratch.data(), room}, cx);
+    if (n < 0) return Pending{};
+    if (n == 0) return std::move(bytes_);
+    bytes_.insert(bytes_.end(), t_scratch.data(), t_scratch.data() + n);
+    if (bytes_.size() > limit_) throw std::length_error("peer sent more than the reply limit");
+  }
+}
+
+}  // namespace runtime

@@ -1,0 +1,100 @@
+// TcpReceiver: the futures that read from a socket (the book's TcpReceiver).
+//
+//   read_frame()        one Data frame, through the data_layer's FrameDecoder; frames that
+//                       arrive together wait in the decoder for the next call (pipelining)
+//   read_exact(buffer)  exactly buffer.size() bytes
+//   read_to_end(limit)  everything until the peer closes, at most `limit` bytes
+//
+// Reads go through one scratch buffer per thread, not one per connection: a connection
+// waiting for its request holds only the few bytes of a split frame, which is what lets
+// 10,000 waiting connections fit in a few MB. A receiver reads either frames or raw bytes,
+// not both: bytes the decoder has taken are not seen by the raw reads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include "data_layer/data.hpp"
+#include "data_layer/decode_error.hpp"
+#include "data_layer/frame_decoder.hpp"
+#include "runtime/future.hpp"
+#include "runtime/socket.hpp"
+
+namespace runtime {
+
+// A malformed or truncated frame: what() is the decoder's reason, error() says which kind.
+class FrameError : public std::runtime_error {
+ public:
+  explicit FrameError(data_layer::DecodeError error)
+      : std::runtime_error(error.message), error_(std::move(error)) {}
+  const data_layer::DecodeError& error() const { return error_; }
+
+ private:
+  data_layer::DecodeError error_;
+};
+
+class TcpReceiver {
+ public:
+  class ReadFrame;
+  class ReadExact;
+  class ReadToEnd;
+
+  explicit TcpReceiver(Socket& socket, std::size_t max_frame = data_layer::kDefaultMaxLen)
+      : socket_(&socket), decoder_(max_frame) {}
+
+  // Ready with the next frame, or nullopt when the peer closed cleanly between frames.
+  // Throws FrameError for a malformed or truncated frame, std::system_error for I/O.
+  ReadFrame read_frame();
+  // Throws std::system_error(ECONNRESET) if the peer closes before the buffer is full.
+  ReadExact read_exact(std::span<std::uint8_t> buffer);
+  // Throws std::length_error if the peer sends more than `limit` bytes.
+  ReadToEnd read_to_end(std::size_t limit);
+
+  // No partial frame held and no frame waiting: nothing would be lost by closing now.
+  bool idle() const { return decoder_.idle(); }
+
+ private:
+  Socket* socket_;
+  data_layer::FrameDecoder decoder_;
+};
+
+class TcpReceiver::ReadFrame {
+ public:
+  using Output = std::optional<data_layer::Data>;
+  explicit ReadFrame(TcpReceiver& receiver) : receiver_(&receiver) {}
+  Poll<Output> poll(Context& cx);
+
+ private:
+  TcpReceiver* receiver_;
+};
+
+class TcpReceiver::ReadExact {
+ public:
+  using Output = void;
+  ReadExact(TcpReceiver& receiver, std::span<std::uint8_t> buffer)
+      : receiver_(&receiver), buffer_(buffer) {}
+  Poll<void> poll(Context& cx);
+
+ private:
+  TcpReceiver* receiver_;
+  std::span<std::uint8_t> buffer_;
+  std::size_t filled_ = 0;
+};
+
+class TcpReceiver::ReadToEnd {
+ public:
+  using Output = std::vector<std::uint8_t>;
+  ReadToEnd(TcpReceiver& receiver, std::size_t limit) : receiver_(&receiver), limit_(limit) {}
+  Poll<Output> poll(Context& cx);
+
+ private:
+  TcpReceiver* receiver_;
+  std::size_t limit_;
+  std::vector<std::uint8_t> bytes_;
+};
+
+}  // namespace runtime

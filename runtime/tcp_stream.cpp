@@ -1,0 +1,61 @@
+#include "runtime/tcp_stream.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "runtime/with_timeout.hpp"
+
+namespace runtime {
+
+namespace {
+[[noreturn]] void fail(int error, const char* what) {
+  throw std::system_error(error, std::generic_category(), what);
+}
+}  // namespace
+
+TcpStream::Connect TcpStream::connect(const SocketAddress& address) {
+  return Connect(address);
+}
+
+Task<TcpStream> TcpStream::connect(SocketAddress address, std::chrono::milliseconds timeout) {
+  auto stream = co_await with_timeout(Connect(address), timeout);
+  if (!stream) fail(ETIMEDOUT, "connect timed out");
+  co_return std::move(*stream);
+}
+
+void TcpStream::shutdown_write() {
+  ::shutdown(socket_.fd(), SHUT_WR);
+}
+
+Poll<TcpStream> TcpStream::Connect::poll(Context& cx) {
+  const bool connected = socket_ ? finished() : start();
+  if (connected) return TcpStream(std::move(socket_));
+  socket_.wait_writable(cx);
+  return Pending{};
+}
+
+bool TcpStream::Connect::start() {
+  socket_ = Socket::open_tcp(address_.family());
+  while (::connect(socket_.fd(), address_.get(), address_.size()) < 0) {
+    if (errno == EINTR) continue;
+    if (errno == EINPROGRESS) return false;
+    fail(errno, "connect");
+  }
+  return true;
+}
+
+bool TcpStream::Connect::finished() {
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (getsockopt(socket_.fd(), SOL_SOCKET, SO_ERROR, &error, &size) < 0) fail(errno, "getsockopt");
+  if (error != 0) fail(error, "connect");
+  sockaddr_storage peer;
+  socklen_t peer_size = sizeof peer;
+  if (getpeername(socket_.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_size) == 0) return true;
+  if (errno == ENOTCONN) return false;  // woken, but the handshake is still going
+  fail(errno, "connect");
+}
+
+}  // namespace runtime
