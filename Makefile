@@ -10,7 +10,8 @@
 #
 # Each (compiler, sanitizer, poller) combination builds into its own folder under build/,
 # so switching between them never mixes objects. The default combination also puts its
-# binaries in bin/, where the README points.
+# binaries in bin/, where the README points. BUILD=dir overrides the folder (so that two
+# builds of the same combination can run side by side).
 
 CXX      ?= g++
 SANITIZE ?=
@@ -18,8 +19,8 @@ POLLER   ?= epoll
 
 comma   := ,
 variant := $(notdir $(CXX))$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))$(if $(filter poll,$(POLLER)),-poll)
-BUILD   := build/$(variant)
-BIN     := $(if $(filter g++,$(variant)),bin,$(BUILD)/bin)
+BUILD   ?= build/$(variant)
+BIN     := $(if $(filter build/g++,$(BUILD)),bin,$(BUILD)/bin)
 
 WARNINGS := -Wall -Wextra -Wpedantic -Werror
 CXXFLAGS_BASE := -std=c++20 $(WARNINGS) -I. -pthread -MMD -MP
