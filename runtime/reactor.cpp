@@ -1,6 +1,10 @@
 #include "runtime/reactor.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
+
+#include "runtime/socket.hpp"
 
 namespace runtime {
 namespace {
@@ -26,6 +30,16 @@ Reactor::Reactor(Parker& parker) : parker_(parker) {
   poller_.set_interest(parker_.wakeup_fd().fd(), true, false);
 }
 
+Reactor::~Reactor() {
+  for (Waiters& w : by_fd_) {
+    if (w.owner) w.owner->detach_reactor();
+  }
+}
+
+void Reactor::set_owner(int fd, Socket* owner) {
+  waiters(fd).owner = owner;
+}
+
 Reactor::Waiters& Reactor::waiters(int fd) {
   if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(fd + 1);
   return by_fd_[fd];
@@ -43,6 +57,18 @@ void Reactor::wait_readable(int fd, const Waker& waker) {
 
 void Reactor::wait_writable(int fd, const Waker& waker) {
   waiters(fd).writer = waker;
+  update_interest(fd);
+}
+
+void Reactor::forget_readable(int fd) {
+  if (static_cast<std::size_t>(fd) >= by_fd_.size()) return;
+  by_fd_[fd].reader = Waker();
+  update_interest(fd);
+}
+
+void Reactor::forget_writable(int fd) {
+  if (static_cast<std::size_t>(fd) >= by_fd_.size()) return;
+  by_fd_[fd].writer = Waker();
   update_interest(fd);
 }
 
@@ -70,12 +96,15 @@ std::size_t Reactor::fds_waited_on() const {
 
 int Reactor::timeout_ms(Wait wait) const {
   if (wait == Wait::kNo) return 0;
-  const auto deadline = timers_.next_deadline();
+  return wait_timeout_ms(timers_.next_deadline(), Clock::now());
+}
+
+int Reactor::wait_timeout_ms(std::optional<Clock::time_point> deadline, Clock::time_point now) {
   if (!deadline) return -1;
-  const auto left = *deadline - Clock::now();
+  const auto left = *deadline - now;
   if (left <= Clock::duration::zero()) return 0;
-  // Round up: waking a little early would find the timer not yet due and spin once more.
-  return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::min<decltype(ms)>(ms, std::numeric_limits<int>::max()));
 }
 
 void Reactor::turn(Wait wait) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include "runtime/parker.hpp"
@@ -18,12 +19,17 @@
 
 namespace runtime {
 
+class Socket;
+
 class Reactor {
  public:
   using Clock = std::chrono::steady_clock;
   enum class Wait { kNo, kUntilNextTimer };
 
   explicit Reactor(Parker& parker);
+  // Sockets still registered here are told the reactor is gone (Socket::detach_reactor),
+  // so one that outlives its executor closes without reaching into freed memory.
+  ~Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
@@ -35,8 +41,16 @@ class Reactor {
   // readiness of `fd` in that direction.
   void wait_readable(int fd, const Waker& waker);
   void wait_writable(int fd, const Waker& waker);
+  // Called by a leaf future that stops waiting before the reactor woke it (it was cancelled,
+  // or finished after a wake meant for another future of its task): drop its waker, which
+  // would otherwise keep the task's allocation alive until the fd next turned ready.
+  void forget_readable(int fd);
+  void forget_writable(int fd);
   // Before an fd is closed or handed to another thread: forget it and its waiters.
   void deregister(int fd);
+  // The Socket object that owns `fd` here, kept current across moves (Socket's move
+  // constructor calls it), so that ~Reactor can detach it.
+  void set_owner(int fd, Socket* owner);
 
   TimerId add_timer(Clock::time_point deadline, const Waker& waker);
   void update_timer(TimerId id, const Waker& waker);
@@ -46,6 +60,11 @@ class Reactor {
   // ready, the next timer is due or an unpark arrives), then wake every waiter whose fd is
   // ready and every timer that is due.
   void turn(Wait wait);
+
+  // How long a wait may block: until `deadline` rounded up to the millisecond (waking early
+  // would find nothing due and spin once more), -1 for no deadline, and clamped to what
+  // an int holds (a far deadline must not wrap to a negative "wait for ever").
+  static int wait_timeout_ms(std::optional<Clock::time_point> deadline, Clock::time_point now);
 
   std::size_t timers() const { return timers_.size(); }
   std::size_t fds_waited_on() const;  // for tests: a finished future leaves none behind
@@ -66,6 +85,7 @@ class Reactor {
   struct Waiters {
     Waker reader;
     Waker writer;
+    Socket* owner = nullptr;
   };
 
   Waiters& waiters(int fd);

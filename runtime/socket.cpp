@@ -12,11 +12,17 @@
 
 namespace runtime {
 
+Socket::Socket(Socket&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), reactor_(std::exchange(other.reactor_, nullptr)) {
+  if (reactor_) reactor_->set_owner(fd_, this);  // the reactor must find us at our new address
+}
+
 Socket& Socket::operator=(Socket&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
     reactor_ = std::exchange(other.reactor_, nullptr);
+    if (reactor_) reactor_->set_owner(fd_, this);
   }
   return *this;
 }
@@ -33,7 +39,9 @@ void Socket::close() {
 }
 
 void Socket::register_here() {
-  if (!reactor_) reactor_ = &Reactor::current();
+  if (reactor_) return;
+  reactor_ = &Reactor::current();
+  reactor_->set_owner(fd_, this);
 }
 
 void Socket::wait_readable(Context& cx) {
@@ -44,6 +52,32 @@ void Socket::wait_readable(Context& cx) {
 void Socket::wait_writable(Context& cx) {
   register_here();
   reactor_->wait_writable(fd_, cx.waker());
+}
+
+void Socket::forget_readable() {
+  if (reactor_ && fd_ >= 0) reactor_->forget_readable(fd_);
+}
+
+void Socket::forget_writable() {
+  if (reactor_ && fd_ >= 0) reactor_->forget_writable(fd_);
+}
+
+void SocketWait::wait(Context& cx) {
+  if (direction_ == Direction::kRead) {
+    socket_->wait_readable(cx);
+  } else {
+    socket_->wait_writable(cx);
+  }
+  waiting_ = true;
+}
+
+void SocketWait::withdraw() {
+  if (!std::exchange(waiting_, false)) return;
+  if (direction_ == Direction::kRead) {
+    socket_->forget_readable();
+  } else {
+    socket_->forget_writable();
+  }
 }
 
 Socket Socket::open_tcp(int family) {

@@ -20,8 +20,7 @@ class Socket {
  public:
   Socket() = default;
   explicit Socket(int fd) noexcept : fd_(fd) {}
-  Socket(Socket&& other) noexcept
-      : fd_(std::exchange(other.fd_, -1)), reactor_(std::exchange(other.reactor_, nullptr)) {}
+  Socket(Socket&& other) noexcept;
   Socket& operator=(Socket&& other) noexcept;
   ~Socket() { close(); }
 
@@ -36,6 +35,12 @@ class Socket {
   // read (or written). Returns nothing: the caller returns Pending next.
   void wait_readable(Context& cx);
   void wait_writable(Context& cx);
+  // Withdraws such a wait before it was woken (see SocketWait).
+  void forget_readable();
+  void forget_writable();
+
+  // Called by a reactor being destroyed: there is nothing left to deregister from.
+  void detach_reactor() { reactor_ = nullptr; }
 
   // A new nonblocking, close-on-exec TCP socket of the given address family.
   static Socket open_tcp(int family);
@@ -46,6 +51,35 @@ class Socket {
 
   int fd_ = -1;
   Reactor* reactor_ = nullptr;  // the reactor holding our waiters, once there is one
+};
+
+// A leaf future's wait on a socket, in one direction: made after EAGAIN, withdrawn when the
+// future finishes or is destroyed. Without it a cancelled read (a with_timeout that fired, a
+// when_any loser) would leave its waker in the reactor, holding the task's allocation and
+// counting in fds_waited_on() until the fd next turned ready or was closed. A finished
+// future withdraws too: the wake that finished it may have been meant for a sibling.
+// tests/test_reactor.cpp pins both.
+class SocketWait {
+ public:
+  enum class Direction { kRead, kWrite };
+
+  SocketWait(Socket& socket, Direction direction) : socket_(&socket), direction_(direction) {}
+  SocketWait(SocketWait&& other) noexcept
+      : socket_(other.socket_),
+        direction_(other.direction_),
+        waiting_(std::exchange(other.waiting_, false)) {}
+  SocketWait& operator=(SocketWait&&) = delete;
+  ~SocketWait() { withdraw(); }
+
+  // After EAGAIN: wake cx's task when the socket is ready in our direction.
+  void wait(Context& cx);
+  // The future is done with the socket: forget the waker it left, if it left one.
+  void withdraw();
+
+ private:
+  Socket* socket_;  // borrowed from the future's owner, which outlives the future
+  Direction direction_;
+  bool waiting_ = false;  // a waker of ours may be in the reactor
 };
 
 }  // namespace runtime

@@ -18,7 +18,10 @@ SocketAddress SocketAddress::resolve(const std::string& host, std::uint16_t port
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
-  const int status = getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+  // Accept "[::1]", the form to_string() prints, as well as the bare "::1".
+  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  const std::string name = bracketed ? host.substr(1, host.size() - 2) : host;
+  const int status = getaddrinfo(name.c_str(), service.c_str(), &hints, &found);
   if (status != 0) {
     throw std::invalid_argument("cannot resolve host '" + host + "': " + gai_strerror(status));
   }

@@ -50,8 +50,10 @@ class PromiseBase {
   void unhandled_exception() noexcept { error = std::current_exception(); }
 
   // Only futures may be awaited, so every suspension point is something poll can drive.
-  template <Future F>
-  FutureAwaiter<F> await_transform(F&& future) {
+  // F is deduced as a reference for an lvalue, hence remove_cvref (tests/test_task.cpp,
+  // "co_await on an lvalue future borrows it").
+  template <class F>
+  FutureAwaiter<F> await_transform(F&& future) requires Future<std::remove_cvref_t<F>> {
     return FutureAwaiter<F>(std::forward<F>(future), *this);
   }
 

@@ -28,10 +28,13 @@ Poll<TcpStream> TcpListener::Accept::poll(Context& cx) {
   Socket& listening = listener_->socket();
   for (;;) {
     const int fd = accept4(listening.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) return TcpStream(Socket(fd));
+    if (fd >= 0) {
+      wait_.withdraw();
+      return TcpStream(Socket(fd));
+    }
     if (errno == EINTR || errno == ECONNABORTED) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      listening.wait_readable(cx);
+      wait_.wait(cx);
       return Pending{};
     }
     throw std::system_error(errno, std::generic_category(), "accept");

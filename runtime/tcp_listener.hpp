@@ -37,11 +37,13 @@ class TcpListener::Accept {
  public:
   using Output = TcpStream;
 
-  explicit Accept(TcpListener& listener) : listener_(&listener) {}
+  explicit Accept(TcpListener& listener)
+      : listener_(&listener), wait_(listener.socket(), SocketWait::Direction::kRead) {}
   Poll<TcpStream> poll(Context& cx);
 
  private:
   TcpListener* listener_;
+  SocketWait wait_;  // withdrawn when done or destroyed: a cancelled accept leaves no waker
 };
 
 }  // namespace runtime

@@ -16,13 +16,13 @@ constexpr std::size_t kScratchSize = 64 * 1024;
 thread_local std::array<std::uint8_t, kScratchSize> t_scratch;
 
 // One recv that survives EINTR. Returns the byte count, 0 at end of stream, or -1 for
-// EAGAIN, after which the socket waits for readability.
-ssize_t receive(Socket& socket, std::span<std::uint8_t> into, Context& cx) {
+// EAGAIN, after which `wait` has registered cx's waker for readability.
+ssize_t receive(Socket& socket, std::span<std::uint8_t> into, SocketWait& wait, Context& cx) {
   for (;;) {
     const ssize_t n = ::recv(socket.fd(), into.data(), into.size(), 0);
     if (n >= 0) return n;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      socket.wait_readable(cx);
+      wait.wait(cx);
       return -1;
     }
     if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "recv");
@@ -42,11 +42,17 @@ TcpReceiver::ReadToEnd TcpReceiver::read_to_end(std::size_t limit) {
 }
 
 Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll(Context& cx) {
+  auto result = poll_socket(cx);
+  if (result.is_ready()) wait_.withdraw();
+  return result;
+}
+
+Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll_socket(Context& cx) {
   data_layer::FrameDecoder& decoder = receiver_->decoder_;
   for (;;) {
     if (auto frame = decoder.next()) return Output(std::move(*frame));
     if (decoder.error()) throw FrameError(*decoder.error());
-    const ssize_t n = receive(*receiver_->socket_, t_scratch, cx);
+    const ssize_t n = receive(*receiver_->socket_, t_scratch, wait_, cx);
     if (n < 0) return Pending{};
     if (n == 0) {
       if (auto error = decoder.finish()) throw FrameError(*error);
@@ -58,23 +64,29 @@ Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll(Context& cx) {
 
 Poll<void> TcpReceiver::ReadExact::poll(Context& cx) {
   while (filled_ < buffer_.size()) {
-    const ssize_t n = receive(*receiver_->socket_, buffer_.subspan(filled_), cx);
+    const ssize_t n = receive(*receiver_->socket_, buffer_.subspan(filled_), wait_, cx);
     if (n < 0) return Pending{};
     if (n == 0) {
       throw std::system_error(ECONNRESET, std::generic_category(), "connection closed early");
     }
     filled_ += static_cast<std::size_t>(n);
   }
+  wait_.withdraw();
   return Ready{};
 }
 
 Poll<TcpReceiver::ReadToEnd::Output> TcpReceiver::ReadToEnd::poll(Context& cx) {
   for (;;) {
-    // One byte more than the limit is asked for, to tell "exactly at" from "over".
-    const std::size_t room = std::min(kScratchSize, limit_ + 1 - bytes_.size());
-    const ssize_t n = receive(*receiver_->socket_, {t_scratch.data(), room}, cx);
+    // One byte more than the limit is asked for, to tell "exactly at" from "over" (written
+    // so that a limit of SIZE_MAX, "no limit", cannot wrap around).
+    const std::size_t left = limit_ - bytes_.size();
+    const std::size_t room = left < kScratchSize ? left + 1 : kScratchSize;
+    const ssize_t n = receive(*receiver_->socket_, {t_scratch.data(), room}, wait_, cx);
     if (n < 0) return Pending{};
-    if (n == 0) return std::move(bytes_);
+    if (n == 0) {
+      wait_.withdraw();
+      return std::move(bytes_);
+    }
     bytes_.insert(bytes_.end(), t_scratch.data(), t_scratch.data() + n);
     if (bytes_.size() > limit_) throw std::length_error("peer sent more than the reply limit");
   }

@@ -65,36 +65,47 @@ class TcpReceiver {
 class TcpReceiver::ReadFrame {
  public:
   using Output = std::optional<data_layer::Data>;
-  explicit ReadFrame(TcpReceiver& receiver) : receiver_(&receiver) {}
+  explicit ReadFrame(TcpReceiver& receiver)
+      : receiver_(&receiver), wait_(*receiver.socket_, SocketWait::Direction::kRead) {}
   Poll<Output> poll(Context& cx);
 
  private:
+  Poll<Output> poll_socket(Context& cx);
+
   TcpReceiver* receiver_;
+  SocketWait wait_;  // withdrawn when done or destroyed: a cancelled read leaves no waker
 };
 
 class TcpReceiver::ReadExact {
  public:
   using Output = void;
   ReadExact(TcpReceiver& receiver, std::span<std::uint8_t> buffer)
-      : receiver_(&receiver), buffer_(buffer) {}
+      : receiver_(&receiver),
+        buffer_(buffer),
+        wait_(*receiver.socket_, SocketWait::Direction::kRead) {}
   Poll<void> poll(Context& cx);
 
  private:
   TcpReceiver* receiver_;
   std::span<std::uint8_t> buffer_;
   std::size_t filled_ = 0;
+  SocketWait wait_;
 };
 
 class TcpReceiver::ReadToEnd {
  public:
   using Output = std::vector<std::uint8_t>;
-  ReadToEnd(TcpReceiver& receiver, std::size_t limit) : receiver_(&receiver), limit_(limit) {}
+  ReadToEnd(TcpReceiver& receiver, std::size_t limit)
+      : receiver_(&receiver),
+        limit_(limit),
+        wait_(*receiver.socket_, SocketWait::Direction::kRead) {}
   Poll<Output> poll(Context& cx);
 
  private:
   TcpReceiver* receiver_;
   std::size_t limit_;
   std::vector<std::uint8_t> bytes_;
+  SocketWait wait_;
 };
 
 }  // namespace runtime

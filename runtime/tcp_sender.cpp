@@ -14,12 +14,13 @@ Poll<void> TcpSender::poll(Context& cx) {
     if (n >= 0) {
       written_ += static_cast<std::size_t>(n);
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      socket_->wait_writable(cx);
+      wait_.wait(cx);
       return Pending{};
     } else if (errno != EINTR) {
       throw std::system_error(errno, std::generic_category(), "send");
     }
   }
+  wait_.withdraw();
   return Ready{};
 }
 

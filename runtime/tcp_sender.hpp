@@ -21,7 +21,7 @@ class TcpSender {
   using Output = void;
 
   TcpSender(Socket& socket, std::span<const std::uint8_t> bytes)
-      : socket_(&socket), bytes_(bytes) {}
+      : socket_(&socket), bytes_(bytes), wait_(socket, SocketWait::Direction::kWrite) {}
   TcpSender(Socket& socket, std::string_view text)
       : TcpSender(socket, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}) {}
 
@@ -33,6 +33,7 @@ class TcpSender {
   Socket* socket_;
   std::span<const std::uint8_t> bytes_;
   std::size_t written_ = 0;
+  SocketWait wait_;  // withdrawn when done or destroyed: a cancelled send leaves no waker
 };
 
 }  // namespace runtime

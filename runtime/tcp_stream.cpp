@@ -31,7 +31,10 @@ void TcpStream::shutdown_write() {
 
 Poll<TcpStream> TcpStream::Connect::poll(Context& cx) {
   const bool connected = socket_ ? finished() : start();
-  if (connected) return TcpStream(std::move(socket_));
+  if (connected) {
+    socket_.forget_writable();  // the stream starts with no waiter left from the handshake
+    return TcpStream(std::move(socket_));
+  }
   socket_.wait_writable(cx);
   return Pending{};
 }

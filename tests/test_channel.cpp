@@ -1,0 +1,262 @@
+// Channel: the bounded async queue between tasks and threads. Pinned here: values come out
+// in the order they went in, a full channel makes send wait until a recv frees room
+// (backpressure), close wakes everyone (receivers drain, then get nullopt; senders get
+// false), it works between two executors on two threads, and a waiter that is cancelled
+// after being notified passes the notification on instead of swallowing it.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "runtime/channel.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/task.hpp"
+#include "runtime/yield_now.hpp"
+
+using runtime::Channel;
+using runtime::Executor;
+using runtime::Task;
+
+namespace {
+
+// A waker that counts its wakes and live references; it must outlive every Waker made
+// from it.
+class WakeCounter {
+ public:
+  runtime::Waker waker() {
+    refs_.fetch_add(1);
+    return runtime::Waker(runtime::RawWaker{this, &kVTable});
+  }
+  int wakes() const { return wakes_.load(); }
+  int refs() const { return refs_.load(); }
+
+ private:
+  static WakeCounter* self(const void* data) {
+    return static_cast<WakeCounter*>(const_cast<void*>(data));
+  }
+  static runtime::RawWaker clone(const void* data) {
+    self(data)->refs_.fetch_add(1);
+    return runtime::RawWaker{data, &kVTable};
+  }
+  static void wake(const void* data) {
+    self(data)->wakes_.fetch_add(1);
+    self(data)->refs_.fetch_sub(1);
+  }
+  static void wake_by_ref(const void* data) { self(data)->wakes_.fetch_add(1); }
+  static void drop(const void* data) { self(data)->refs_.fetch_sub(1); }
+  static constexpr runtime::RawWakerVTable kVTable{&clone, &wake, &wake_by_ref, &drop};
+
+  std::atomic<int> wakes_{0};
+  std::atomic<int> refs_{0};
+};
+
+template <class F>
+auto poll_with(F& future, WakeCounter& counter) {
+  const runtime::Waker waker = counter.waker();
+  runtime::Context cx(waker);
+  return future.poll(cx);
+}
+
+// The value of a Ready poll (fails the test if it is Pending).
+template <class T>
+T ready(runtime::Poll<T> poll) {
+  REQUIRE(poll.is_ready());
+  return std::move(poll).value();
+}
+
+}  // namespace
+
+TEST_CASE("channel: values come out in the order they were sent") {
+  Executor executor;
+  Channel<int> channel(4);
+  const auto received = executor.block_on([](Channel<int>& channel) -> Task<std::vector<int>> {
+    auto producer = runtime::spawn([](Channel<int>& channel) -> Task<> {
+      for (int i = 0; i < 100; ++i)
+        CHECK(co_await channel.send(i));
+      channel.close();
+    }(channel));
+    std::vector<int> received;
+    while (auto value = co_await channel.recv())
+      received.push_back(*value);
+    co_await producer;
+    co_return received;
+  }(channel));
+  REQUIRE(received.size() == 100);
+  for (int i = 0; i < 100; ++i)
+    CHECK(received[i] == i);
+}
+
+TEST_CASE("channel: send waits while the channel is full and resumes when recv frees room") {
+  Channel<int> channel(2);
+  WakeCounter sender;
+  WakeCounter receiver;
+  auto one = channel.send(1);
+  auto two = channel.send(2);
+  auto three = channel.send(3);
+  CHECK(ready(poll_with(one, sender)));
+  CHECK(ready(poll_with(two, sender)));
+  CHECK(poll_with(three, sender).is_pending());  // full: backpressure
+  CHECK(channel.size() == 2);
+  CHECK(sender.wakes() == 0);
+
+  auto first = channel.recv();
+  CHECK(ready(poll_with(first, receiver)) == 1);
+  CHECK(sender.wakes() == 1);  // the room went to the waiting sender
+  CHECK(ready(poll_with(three, sender)));
+  CHECK(channel.size() == 2);
+
+  for (int expected : {2, 3}) {
+    auto recv = channel.recv();
+    CHECK(ready(poll_with(recv, receiver)) == expected);
+  }
+  CHECK(channel.size() == 0);
+  CHECK(sender.refs() == 0);
+  CHECK(receiver.refs() == 0);
+}
+
+TEST_CASE("channel: a fast producer is held to the consumer's pace") {
+  Executor executor;
+  Channel<int> channel(3);
+  std::size_t largest = 0;
+  executor.block_on([](Channel<int>& channel, std::size_t& largest) -> Task<> {
+    auto producer = runtime::spawn([](Channel<int>& channel) -> Task<> {
+      for (int i = 0; i < 50; ++i)
+        co_await channel.send(i);
+      channel.close();
+    }(channel));
+    int expected = 0;
+    while (auto value = co_await channel.recv()) {
+      CHECK(*value == expected++);
+      largest = std::max(largest, channel.size());
+      co_await runtime::yield_now();  // a slow consumer
+      co_await runtime::yield_now();
+    }
+    CHECK(expected == 50);
+    co_await producer;
+  }(channel, largest));
+  CHECK(largest <= 3);
+  CHECK(largest >= 2);  // the producer did run ahead, as far as the capacity let it
+}
+
+TEST_CASE("channel: close wakes waiting receivers, which drain and then get nullopt") {
+  Channel<int> channel(4);
+  WakeCounter waiting;
+  WakeCounter other;
+  auto empty_recv = channel.recv();
+  CHECK(poll_with(empty_recv, waiting).is_pending());
+  channel.close();
+  CHECK(waiting.wakes() == 1);
+  CHECK_FALSE(ready(poll_with(empty_recv, waiting)).has_value());
+
+  Channel<int> with_items(4);
+  auto a = with_items.send(10);
+  auto b = with_items.send(11);
+  CHECK(ready(poll_with(a, other)));
+  CHECK(ready(poll_with(b, other)));
+  with_items.close();
+  for (int expected : {10, 11}) {
+    auto recv = with_items.recv();
+    CHECK(ready(poll_with(recv, other)) == expected);  // what was queued still comes out
+  }
+  auto after = with_items.recv();
+  CHECK_FALSE(ready(poll_with(after, other)).has_value());
+  CHECK(waiting.refs() == 0);
+  CHECK(other.refs() == 0);
+}
+
+TEST_CASE("channel: close wakes waiting senders, which get false, and later sends fail") {
+  Channel<int> channel(1);
+  WakeCounter counter;
+  WakeCounter blocked;
+  auto fill = channel.send(1);
+  CHECK(ready(poll_with(fill, counter)));
+  auto waiting = channel.send(2);
+  CHECK(poll_with(waiting, blocked).is_pending());
+  channel.close();
+  CHECK(blocked.wakes() == 1);
+  CHECK_FALSE(ready(poll_with(waiting, blocked)));
+  auto late = channel.send(3);
+  CHECK_FALSE(ready(poll_with(late, counter)));
+  auto recv = channel.recv();
+  CHECK(ready(poll_with(recv, counter)) == 1);  // only the value sent before the close
+  auto end = channel.recv();
+  CHECK_FALSE(ready(poll_with(end, counter)).has_value());
+}
+
+TEST_CASE("channel: a producer and a consumer on two executors on two threads") {
+  constexpr std::uint64_t kCount = 20000;
+  Channel<std::uint64_t> channel(16);
+  std::thread producer_thread([&channel] {
+    Executor producer;
+    producer.block_on([](Channel<std::uint64_t>& channel) -> Task<> {
+      for (std::uint64_t i = 0; i < kCount; ++i)
+        if (!co_await channel.send(i)) co_return;
+      channel.close();
+    }(channel));
+  });
+  Executor consumer;
+  const auto [count, in_order] = consumer.block_on(
+      [](Channel<std::uint64_t>& channel) -> Task<std::pair<std::uint64_t, bool>> {
+        std::uint64_t next = 0;
+        bool in_order = true;
+        while (auto value = co_await channel.recv()) {
+          in_order = in_order && *value == next;
+          ++next;
+        }
+        co_return std::pair{next, in_order};
+      }(channel));
+  producer_thread.join();
+  CHECK(count == kCount);
+  CHECK(in_order);
+  CHECK(channel.size() == 0);
+}
+
+TEST_CASE("channel: a cancelled Recv that had been notified passes the notification on") {
+  Channel<int> channel(4);
+  WakeCounter first;
+  WakeCounter second;
+  WakeCounter sender;
+  auto survivor = channel.recv();
+  {
+    auto cancelled = channel.recv();
+    CHECK(poll_with(cancelled, first).is_pending());
+    CHECK(poll_with(survivor, second).is_pending());
+    auto send = channel.send(7);
+    CHECK(ready(poll_with(send, sender)));
+    CHECK(first.wakes() == 1);  // the item was announced to the first in line...
+    CHECK(second.wakes() == 0);
+  }                            // ...which goes away without taking it
+  CHECK(second.wakes() == 1);  // so the next receiver hears of it instead
+  CHECK(ready(poll_with(survivor, second)) == 7);
+  CHECK(first.refs() == 0);
+  CHECK(second.refs() == 0);
+}
+
+TEST_CASE("channel: a cancelled Send that had been notified passes the room on") {
+  Channel<int> channel(1);
+  WakeCounter counter;
+  WakeCounter first;
+  WakeCounter second;
+  auto fill = channel.send(0);
+  CHECK(ready(poll_with(fill, counter)));
+  auto survivor = channel.send(2);
+  {
+    auto cancelled = channel.send(1);
+    CHECK(poll_with(cancelled, first).is_pending());
+    CHECK(poll_with(survivor, second).is_pending());
+    auto recv = channel.recv();
+    CHECK(ready(poll_with(recv, counter)) == 0);
+    CHECK(first.wakes() == 1);
+    CHECK(second.wakes() == 0);
+  }
+  CHECK(second.wakes() == 1);
+  CHECK(ready(poll_with(survivor, second)));
+  auto recv = channel.recv();
+  CHECK(ready(poll_with(recv, counter)) == 2);  // the cancelled send's value never went in
+}

@@ -1,0 +1,232 @@
+// Reactor: the registry of file descriptors that tasks wait on. Pinned here: it forgets a
+// waiter once the read that left it is over (finished or destroyed), closing a Socket
+// deregisters it, and an fd number that the kernel hands out again after a close starts
+// with no waiter from its previous life.
+#include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <utility>
+
+#include "runtime/executor.hpp"
+#include "runtime/socket.hpp"
+#include "runtime/task.hpp"
+#include "runtime/tcp_receiver.hpp"
+#include "runtime/tcp_sender.hpp"
+#include "runtime/when_any.hpp"
+#include "runtime/with_timeout.hpp"
+#include "runtime/yield_now.hpp"
+
+using namespace std::chrono_literals;
+using runtime::Executor;
+using runtime::Socket;
+using runtime::Task;
+using runtime::TcpReceiver;
+using runtime::TcpSender;
+
+namespace {
+
+// Two connected, nonblocking stream sockets: the reactor treats them like TCP sockets.
+std::pair<Socket, Socket> socket_pair() {
+  int fds[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+  return {Socket(fds[0]), Socket(fds[1])};
+}
+
+// A waker that counts its wakes and live references; it must outlive every Waker made
+// from it.
+class WakeCounter {
+ public:
+  runtime::Waker waker() {
+    refs_.fetch_add(1);
+    return runtime::Waker(runtime::RawWaker{this, &kVTable});
+  }
+  int wakes() const { return wakes_.load(); }
+  int refs() const { return refs_.load(); }
+
+ private:
+  static WakeCounter* self(const void* data) {
+    return static_cast<WakeCounter*>(const_cast<void*>(data));
+  }
+  static runtime::RawWaker clone(const void* data) {
+    self(data)->refs_.fetch_add(1);
+    return runtime::RawWaker{data, &kVTable};
+  }
+  static void wake(const void* data) {
+    self(data)->wakes_.fetch_add(1);
+    self(data)->refs_.fetch_sub(1);
+  }
+  static void wake_by_ref(const void* data) { self(data)->wakes_.fetch_add(1); }
+  static void drop(const void* data) { self(data)->refs_.fetch_sub(1); }
+  static constexpr runtime::RawWakerVTable kVTable{&clone, &wake, &wake_by_ref, &drop};
+
+  std::atomic<int> wakes_{0};
+  std::atomic<int> refs_{0};
+};
+
+template <class F>
+auto poll_with(F& future, WakeCounter& counter) {
+  const runtime::Waker waker = counter.waker();
+  runtime::Context cx(waker);
+  return future.poll(cx);
+}
+
+Task<> send_after_yield(Socket& socket, std::string_view text) {
+  co_await runtime::yield_now();
+  co_await TcpSender(socket, text);
+}
+
+}  // namespace
+
+TEST_CASE("reactor: a finished read leaves no waiter behind") {
+  Executor executor;
+  auto [reader, writer] = socket_pair();
+  executor.block_on([](Executor& executor, Socket& reader, Socket& writer) -> Task<> {
+    auto sending = runtime::spawn(send_after_yield(writer, "ping"));
+    TcpReceiver receiver(reader);
+    std::array<std::uint8_t, 4> bytes{};
+    co_await receiver.read_exact(bytes);  // pending first: the sender has not run yet
+    CHECK(std::string_view(reinterpret_cast<const char*>(bytes.data()), 4) == "ping");
+    co_await sending;
+    CHECK(executor.reactor().fds_waited_on() == 0);
+  }(executor, reader, writer));
+  CHECK(executor.reactor().fds_waited_on() == 0);
+}
+
+TEST_CASE("reactor: a read destroyed while pending leaves no waiter behind") {
+  Executor executor;
+  auto [reader, writer] = socket_pair();
+  WakeCounter counter;
+  executor.block_on([](Executor& executor, Socket& reader, WakeCounter& counter) -> Task<> {
+    TcpReceiver receiver(reader);
+    {
+      auto read = receiver.read_frame();
+      CHECK(poll_with(read, counter).is_pending());
+      CHECK(executor.reactor().fds_waited_on() == 1);
+    }
+    CHECK(executor.reactor().fds_waited_on() == 0);
+    CHECK(counter.refs() == 0);  // the reactor gave the waker back
+
+    // The same through cancellation by a timeout, the way the server drops an idle peer.
+    std::array<std::uint8_t, 1> byte{};
+    const auto result = co_await runtime::with_timeout(receiver.read_exact(byte), 10ms);
+    CHECK_FALSE(result.has_value());
+    CHECK(executor.reactor().fds_waited_on() == 0);
+  }(executor, reader, counter));
+  CHECK(executor.reactor().fds_waited_on() == 0);
+  CHECK(counter.wakes() == 0);
+}
+
+TEST_CASE("reactor: a write destroyed while pending leaves no waiter behind") {
+  Executor executor;
+  auto [a, b] = socket_pair();
+  executor.block_on([](Executor& executor, Socket& a) -> Task<> {
+    std::vector<std::uint8_t> big(8 << 20, 0x5a);  // far more than the socket buffers hold
+    const auto result = co_await runtime::with_timeout(TcpSender(a, big), 10ms);
+    CHECK_FALSE(result.has_value());
+    CHECK(executor.reactor().fds_waited_on() == 0);
+  }(executor, a));
+}
+
+TEST_CASE("reactor: closing a Socket deregisters it") {
+  Executor executor;
+  auto [reader, writer] = socket_pair();
+  WakeCounter counter;
+  executor.block_on([](Executor& executor, Socket& reader, WakeCounter& counter) -> Task<> {
+    TcpReceiver receiver(reader);
+    auto read = receiver.read_frame();
+    CHECK(poll_with(read, counter).is_pending());
+    CHECK(executor.reactor().fds_waited_on() == 1);
+    reader.close();
+    CHECK(executor.reactor().fds_waited_on() == 0);
+    CHECK(counter.refs() == 0);
+    co_return;
+  }(executor, reader, counter));
+  CHECK(counter.wakes() == 0);
+}
+
+TEST_CASE("reactor: an fd number reused after close does not inherit a stale waiter") {
+  Executor executor;
+  WakeCounter stale;
+  executor.block_on([](WakeCounter& stale) -> Task<> {
+    auto [old_reader, old_writer] = socket_pair();
+    const int number = old_reader.fd();
+    {
+      TcpReceiver receiver(old_reader);
+      auto read = receiver.read_frame();
+      CHECK(poll_with(read, stale).is_pending());
+      old_reader.close();  // while the read is still pending
+    }
+
+    auto [reader, writer] = socket_pair();
+    if (reader.fd() != number) {  // put the new socket on the old number for certain
+      REQUIRE(dup2(reader.fd(), number) == number);
+      reader = Socket(number);
+    }
+    REQUIRE(reader.fd() == number);
+
+    // A read on the new socket must be woken by its own data (a stale registration in the
+    // poller would swallow the wake-up), and the old waker must stay silent.
+    auto sending = runtime::spawn(send_after_yield(writer, "new!"));
+    TcpReceiver receiver(reader);
+    std::array<std::uint8_t, 4> bytes{};
+    co_await receiver.read_exact(bytes);
+    co_await sending;
+    CHECK(std::string_view(reinterpret_cast<const char*>(bytes.data()), 4) == "new!");
+  }(stale));
+  CHECK(stale.wakes() == 0);
+  CHECK(stale.refs() == 0);
+}
+
+TEST_CASE("reactor: a reader and a writer wait on one socket independently") {
+  Executor executor;
+  auto [a, b] = socket_pair();
+  executor.block_on([](Executor& executor, Socket& a, Socket& b) -> Task<> {
+    // `a` reads while it also writes more than the buffers hold; `b` drains, then answers.
+    std::vector<std::uint8_t> big(4 << 20, 0x33);
+    auto writing = runtime::spawn([](Socket& a, std::vector<std::uint8_t>& big) -> Task<> {
+      co_await TcpSender(a, big);
+    }(a, big));
+    auto reading = runtime::spawn([](Socket& a) -> Task<int> {
+      TcpReceiver receiver(a);
+      std::array<std::uint8_t, 2> reply{};
+      co_await receiver.read_exact(reply);
+      co_return reply[0] + reply[1];
+    }(a));
+    TcpReceiver drain(b);
+    std::vector<std::uint8_t> got(big.size());
+    co_await drain.read_exact(got);
+    co_await writing;
+    co_await TcpSender(b, "\x01\x02");
+    CHECK(co_await reading == 3);
+    CHECK(got == big);
+    CHECK(executor.reactor().fds_waited_on() == 0);
+  }(executor, a, b));
+}
+
+TEST_CASE("reactor: a socket that outlives the executor it waited on closes safely") {
+  auto [left, right] = socket_pair();
+  {
+    Executor executor;
+    // A read that waits, then is cancelled: `left` is now registered with this reactor.
+    auto result = executor.block_on(
+        runtime::with_timeout(TcpReceiver(left).read_to_end(16), std::chrono::milliseconds(1)));
+    CHECK(!result);
+  }
+  left.close();  // the reactor is gone: closing must not reach into it (ASan would tell)
+  CHECK(!left);
+}
+
+TEST_CASE("reactor: a timer further away than an int of milliseconds still blocks, not spins") {
+  using Clock = runtime::Reactor::Clock;
+  const auto now = Clock::now();
+  CHECK(runtime::Reactor::wait_timeout_ms(std::nullopt, now) == -1);
+  CHECK(runtime::Reactor::wait_timeout_ms(now - 1ms, now) == 0);
+  CHECK(runtime::Reactor::wait_timeout_ms(now + 1500us, now) == 2);  // rounded up
+  const int far = runtime::Reactor::wait_timeout_ms(now + std::chrono::hours(24 * 60), now);
+  CHECK(far > 0);  // 60 days: clamped, not wrapped to a negative "wait for ever"
+}

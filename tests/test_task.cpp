@@ -1,0 +1,342 @@
+// Task<T>: poll-driven coroutines (task.hpp). Every test drives the task by hand with the
+// step-by-step harness, so each poll, each wake and each resumption is visible.
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/task.hpp"
+#include "runtime/yield_now.hpp"
+#include "tests/test_harness.hpp"
+
+using runtime::Context;
+using runtime::Pending;
+using runtime::Poll;
+using runtime::Task;
+using test::Signal;
+using test::Stepper;
+
+namespace {
+
+// Ready at once with a value; counts its polls.
+struct ReadyNow {
+  using Output = int;
+  Poll<int> poll(Context&) {
+    ++*polls;
+    return value;
+  }
+  int value;
+  int* polls;
+};
+
+// What a PendingTimes future reports to the test: its polls, and the waker it holds.
+struct Probe {
+  int polls = 0;
+  runtime::Waker stored;
+  // The test plays the event source: wake the task that is waiting.
+  void fire() { std::move(stored).wake(); }
+};
+
+// Pending `left` times, keeping the promise each time by storing the waker; then Ready.
+struct PendingTimes {
+  using Output = void;
+  Poll<void> poll(Context& cx) {
+    ++probe->polls;
+    if (left == 0) return runtime::Ready{};
+    --left;
+    probe->stored = cx.waker();
+    return Pending{};
+  }
+  int left;
+  Probe* probe;
+};
+
+// Pending for ever (with a stored waker, as the contract asks); its destructor says so.
+struct DropFlag {
+  using Output = void;
+  explicit DropFlag(bool* dropped) : dropped(dropped) {}
+  DropFlag(DropFlag&& other) noexcept
+      : dropped(std::exchange(other.dropped, nullptr)), waker(std::move(other.waker)) {}
+  ~DropFlag() {
+    if (dropped) *dropped = true;
+  }
+  Poll<void> poll(Context& cx) {
+    waker = cx.waker();
+    return Pending{};
+  }
+  bool* dropped;
+  runtime::Waker waker;
+};
+
+// Throws on its `throw_on`-th poll (1 = the first), Pending with a self-wake before that.
+struct ThrowOn {
+  using Output = int;
+  Poll<int> poll(Context& cx) {
+    if (++polls == throw_on) throw std::runtime_error("leaf failed");
+    cx.waker().wake_by_ref();
+    return Pending{};
+  }
+  int throw_on;
+  int polls = 0;
+};
+
+Task<int> set_flag_and_return(bool* ran, int value) {
+  *ran = true;
+  co_return value;
+}
+
+TEST_CASE("task: lazy, the body does not run before the first poll") {
+  bool ran = false;
+  Task<int> task = set_flag_and_return(&ran, 5);
+  CHECK_FALSE(ran);
+  Stepper stepper(std::move(task));
+  CHECK_FALSE(ran);
+  auto result = stepper.poll();
+  CHECK(ran);
+  REQUIRE(result.is_ready());
+  CHECK(result.value() == 5);
+}
+
+Task<int> sum_of_ready(int* polls) {
+  const int a = co_await ReadyNow{1, polls};
+  const int b = co_await ReadyNow{2, polls};
+  const int c = co_await ReadyNow{3, polls};
+  co_return a + b + c;
+}
+
+TEST_CASE("task: co_await a ready future does not suspend") {
+  int polls = 0;
+  Stepper stepper(sum_of_ready(&polls));
+  auto result = stepper.poll();
+  REQUIRE(result.is_ready());
+  CHECK(result.value() == 6);
+  CHECK(polls == 3);  // each ready future polled once, in await_ready
+  CHECK(stepper.waker().woken() == 0);
+  CHECK(stepper.waker().refs() == 1);  // nobody kept a waker: nothing was waited for
+}
+
+Task<int> inner_waits(Signal signal) {
+  co_await signal.wait();
+  co_return 40;
+}
+Task<int> middle(Signal signal) {
+  co_return co_await inner_waits(signal) + 1;
+}
+Task<int> outer(Signal signal) {
+  co_return co_await middle(signal) + 1;
+}
+
+TEST_CASE("task: nested tasks are polled down the chain with the same waker") {
+  Signal signal;
+  Stepper stepper(outer(signal));
+  CHECK(stepper.poll().is_pending());
+  CHECK(signal.polls() == 1);
+  CHECK(signal.has_waiter());  // the leaf, three tasks down, holds the outer poll's waker
+  CHECK(stepper.waker().refs() == 2);
+
+  CHECK(stepper.poll().is_pending());  // a spurious poll goes straight to the leaf
+  CHECK(signal.polls() == 2);
+
+  signal.notify();
+  CHECK(stepper.wakes_since_poll() == 1);
+  auto result = stepper.poll();
+  REQUIRE(result.is_ready());
+  CHECK(result.value() == 42);
+  CHECK(signal.polls() == 3);
+}
+
+Task<> await_pending_times(Probe* probe, int* resumes) {
+  for (int round = 0; round < 3; ++round) {
+    co_await PendingTimes{2, probe};
+    ++*resumes;
+  }
+}
+
+TEST_CASE("task: a coroutine is resumed only when what it awaits is ready") {
+  Probe probe;
+  int resumes = 0;
+  Stepper stepper(await_pending_times(&probe, &resumes));
+  // Three rounds of (Pending, Pending, Ready). The Ready poll resumes the body, which then
+  // polls the next round's future in await_ready and suspends on its first Pending, so
+  // every task poll but the last returns Pending. After task poll k:
+  const int expected_resumes[] = {0, 0, 1, 1, 2, 2};
+  const int expected_probe_polls[] = {1, 2, 4, 5, 7, 8};
+  for (int k = 0; k < 6; ++k) {
+    CAPTURE(k);
+    CHECK(stepper.poll().is_pending());
+    CHECK(resumes == expected_resumes[k]);
+    CHECK(probe.polls == expected_probe_polls[k]);
+    CHECK(stepper.wakes_since_poll() == 0);  // nothing woke it yet ...
+    probe.fire();
+    CHECK(stepper.wakes_since_poll() == 1);  // ... and each Pending arranged exactly one wake
+  }
+  CHECK(stepper.poll().is_ready());
+  CHECK(resumes == 3);
+  CHECK(probe.polls == 9);  // 3 rounds of 2 Pending and 1 Ready: no extra polls
+  CHECK(stepper.waker().wakes() == 6);
+}
+
+Task<int> leaf_thrower(int throw_on) {
+  co_return co_await ThrowOn{throw_on};
+}
+Task<int> passes_through(int throw_on) {
+  co_return co_await leaf_thrower(throw_on) + 1;
+}
+Task<int> catches_at_co_await(int throw_on, std::string* caught) {
+  try {
+    co_return co_await passes_through(throw_on);
+  } catch (const std::runtime_error& error) {
+    *caught = error.what();
+  }
+  co_return -1;
+}
+
+TEST_CASE("task: an exception propagates through nested co_await to the poller") {
+  // 1: thrown by the leaf's first poll (in await_ready, inside the body);
+  // 3: thrown by a later poll (through the blocker, from outside the body).
+  for (const int throw_on : {1, 3}) {
+    CAPTURE(throw_on);
+    Stepper stepper(passes_through(throw_on));
+    for (int pending = 1; pending < throw_on; ++pending)
+      CHECK(stepper.poll().is_pending());
+    CHECK_THROWS_WITH_AS((void)stepper.poll(), "leaf failed", std::runtime_error);
+  }
+}
+
+TEST_CASE("task: an exception can be caught inside the coroutine at the co_await") {
+  for (const int throw_on : {1, 3}) {
+    CAPTURE(throw_on);
+    std::string caught;
+    Stepper stepper(catches_at_co_await(throw_on, &caught));
+    for (int pending = 1; pending < throw_on; ++pending)
+      CHECK(stepper.poll().is_pending());
+    auto result = stepper.poll();
+    REQUIRE(result.is_ready());
+    CHECK(result.value() == -1);
+    CHECK(caught == "leaf failed");
+  }
+}
+
+Task<> throws_after_resuming(Signal signal) {
+  co_await signal.wait();
+  throw std::logic_error("body failed");
+}
+
+TEST_CASE("task: an exception thrown by the body after a resumption reaches the poller") {
+  Signal signal;
+  Stepper stepper(throws_after_resuming(signal));
+  CHECK(stepper.poll().is_pending());
+  signal.notify();
+  CHECK_THROWS_AS((void)stepper.poll(), std::logic_error);
+}
+
+Task<> awaits_drop_flag(bool* dropped, bool* local_dropped) {
+  DropFlag local(local_dropped);  // a local of the frame, alive across the co_await
+  co_await DropFlag(dropped);
+}
+Task<> awaits_awaiter(bool* dropped, bool* local_dropped) {
+  co_await awaits_drop_flag(dropped, local_dropped);
+}
+
+TEST_CASE("task: destroying a task mid-await destroys the awaited future (cancellation)") {
+  bool dropped = false;
+  bool local_dropped = false;
+  std::optional<Stepper<Task<>>> stepper;
+  stepper.emplace(awaits_awaiter(&dropped, &local_dropped));
+  CHECK(stepper->poll().is_pending());
+  CHECK(stepper->waker().refs() == 2);  // the leaf, two tasks down, holds one
+  CHECK_FALSE(dropped);
+  CHECK_FALSE(local_dropped);
+  stepper.reset();  // also checks that the leaf's waker went back (CountingWaker)
+  CHECK(dropped);
+  CHECK(local_dropped);
+}
+
+TEST_CASE("task: a task never polled can be destroyed") {
+  bool dropped = false;
+  bool local_dropped = false;
+  { Task<> task = awaits_awaiter(&dropped, &local_dropped); }
+  CHECK_FALSE(local_dropped);  // the body never ran
+}
+
+Task<> void_task(int* steps) {
+  ++*steps;
+  co_await runtime::yield_now();
+  ++*steps;
+}
+
+TEST_CASE("task: void output, and yield_now wakes its own task once") {
+  int steps = 0;
+  Stepper stepper(void_task(&steps));
+  CHECK(stepper.poll().is_pending());
+  CHECK(steps == 1);
+  CHECK(stepper.wakes_since_poll() == 0);  // it woke itself during the poll, before Pending
+  CHECK(stepper.waker().wakes_by_ref() == 1);
+  CHECK(stepper.poll().is_ready());
+  CHECK(steps == 2);
+}
+
+Task<std::unique_ptr<int>> make_unique_after(Signal signal, int value) {
+  co_await signal.wait();
+  co_return std::make_unique<int>(value);
+}
+Task<std::unique_ptr<int>> add_one(Signal signal) {
+  std::unique_ptr<int> inner = co_await make_unique_after(signal, 41);
+  ++*inner;
+  co_return inner;
+}
+
+TEST_CASE("task: move-only outputs travel through co_await and co_return") {
+  Signal signal;
+  Stepper stepper(add_one(signal));
+  CHECK(stepper.poll().is_pending());
+  signal.notify();
+  auto result = stepper.poll();
+  REQUIRE(result.is_ready());
+  std::unique_ptr<int> value = std::move(result).value();
+  REQUIRE(value);
+  CHECK(*value == 42);
+}
+
+Task<int> awaits_lvalue(Probe* probe) {
+  PendingTimes borrowed{1, probe};
+  co_await borrowed;  // borrows: the future stays the body's, and so does its state
+  const int left = borrowed.left;
+  co_await borrowed;  // finished futures are not polled again by convention; left is 0 now
+  co_return left;
+}
+
+TEST_CASE("task: co_await on an lvalue future borrows it") {
+  Probe probe;
+  Stepper stepper(awaits_lvalue(&probe));
+  CHECK(stepper.poll().is_pending());
+  probe.fire();
+  auto result = stepper.poll();
+  REQUIRE(result.is_ready());
+  CHECK(result.value() == 0);
+  CHECK(probe.polls == 3);
+}
+
+TEST_CASE("task: a task can be moved after its first poll: the frame stays put") {
+  Signal signal;
+  Task<int> task = outer(signal);
+  std::optional<Task<int>> moved;
+  {
+    test::CountingWaker counting;
+    const runtime::Waker waker = counting.waker();
+    Context cx(waker);
+    CHECK(task.poll(cx).is_pending());
+    moved.emplace(std::move(task));
+    signal.notify();  // the leaf had the waker: give it back before the waker goes
+    CHECK(counting.wakes() == 1);
+  }
+  const runtime::Waker noop = runtime::Waker::noop();
+  Context cx(noop);
+  auto result = moved->poll(cx);
+  REQUIRE(result.is_ready());
+  CHECK(result.value() == 42);
+}
+
+}  // namespace
