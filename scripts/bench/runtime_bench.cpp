@@ -51,13 +51,16 @@ void report(const char* name, double value, const char* unit) {
   std::fflush(stdout);
 }
 
-Task<void> trivial() { co_return; }
+Task<void> trivial() {
+  co_return;
+}
 
 void bench_spawn() {
   constexpr int kTasks = 1'000'000;
   Executor executor;
   const auto start = Clock::now();
-  for (int i = 0; i < kTasks; ++i) executor.spawn(trivial());
+  for (int i = 0; i < kTasks; ++i)
+    executor.spawn(trivial());
   executor.run();
   report("spawn+complete", seconds_since(start) * 1e9 / kTasks, "ns/task");
 }
@@ -114,14 +117,17 @@ void bench_wake_floor() {
   report("thread wake floor (futex)", elapsed * 1e9 / (2.0 * kRounds), "ns/hop");
 }
 
-Task<void> sleep_for(Clock::duration d) { co_await Sleep(d); }
+Task<void> sleep_for(Clock::duration d) {
+  co_await Sleep(d);
+}
 
 void bench_sleeps() {
   constexpr int kSleeps = 100'000;
   Executor executor;
   const auto start = Clock::now();
   const double cpu_before = cpu_seconds();
-  for (int i = 0; i < kSleeps; ++i) executor.spawn(sleep_for(500ms + std::chrono::microseconds(i)));
+  for (int i = 0; i < kSleeps; ++i)
+    executor.spawn(sleep_for(500ms + std::chrono::microseconds(i)));
   executor.run();
   report("100k sleeps: wall", seconds_since(start), "s");
   report("100k sleeps: cpu", cpu_seconds() - cpu_before, "s");
@@ -133,7 +139,8 @@ void bench_policy(Executor::Policy policy, const char* name) {
   constexpr int kTasks = 1'000;
   Executor executor(policy);
   const double cpu_before = cpu_seconds();
-  for (int i = 0; i < kTasks; ++i) executor.spawn(sleep_for(200ms));
+  for (int i = 0; i < kTasks; ++i)
+    executor.spawn(sleep_for(200ms));
   executor.run();
   char label[64];
   std::snprintf(label, sizeof label, "%s: polls", name);

@@ -1,0 +1,23 @@
+#include "client/error.hpp"
+
+namespace client {
+
+std::string_view to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kConnect:
+      return "connect";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kRead:
+      return "read";
+    case ErrorKind::kWrite:
+      return "write";
+    case ErrorKind::kProtocol:
+      return "protocol";
+    case ErrorKind::kMismatch:
+      return "mismatch";
+  }
+  return "unknown";
+}
+
+}  // namespace client

@@ -1,0 +1,276 @@
+#include "client/load.hpp"
+
+#include <deque>
+#include <exception>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "client/connection.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/join_handle.hpp"
+#include "runtime/sleep.hpp"
+
+namespace client {
+
+using data_layer::Data;
+using runtime::Task;
+
+void Stats::merge(const Stats& other) {
+  requests += other.requests;
+  ok += other.ok;
+  retried += other.retried;
+  for (std::size_t i = 0; i < kErrorKinds; ++i) {
+    errors[i] += other.errors[i];
+    if (first_error[i].empty()) first_error[i] = other.first_error[i];
+  }
+  latency.merge(other.latency);
+}
+
+Dispenser::Dispenser(const Options& options, Clock::time_point start)
+    : limit_(options.duration_s > 0 && options.rate == 0 && !options.requests_given
+                 ? UINT64_MAX
+                 : options.requests),
+      start_(start),
+      rate_(options.rate) {
+  if (options.duration_s > 0) {
+    deadline_ = start + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(options.duration_s));
+  }
+}
+
+std::optional<Dispenser::Claim> Dispenser::claim() {
+  const std::uint64_t index = next_.fetch_add(1, std::memory_order_relaxed);
+  if (index >= limit_) return std::nullopt;
+  Clock::time_point scheduled = Clock::now();
+  if (rate_ > 0) {
+    scheduled = start_ + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(static_cast<double>(index) / rate_));
+  }
+  if (deadline_ && scheduled >= *deadline_) return std::nullopt;
+  return Claim{index, scheduled};
+}
+
+namespace {
+
+// What one thread's workers share. All of them run on that thread's executor, one at a
+// time, so none of this needs a lock.
+struct ThreadLoad {
+  const Options& options;
+  const runtime::SocketAddress& address;
+  Dispenser& dispenser;
+  const ResultLine& result_line;
+  Stats stats;
+
+  Timeouts timeouts() const { return {options.connect_timeout, options.timeout}; }
+  RetryPolicy retry() const { return {.retries = options.retries}; }
+
+  // The book's request: Data{i, i, "Hello, server! i"}, or field3 of --size bytes.
+  Data make_request(std::uint64_t index) const {
+    std::string text = options.size > 0 ? std::string(options.size, 'x')
+                                        : "Hello, server! " + std::to_string(index);
+    return Data{static_cast<std::uint32_t>(index), static_cast<std::uint16_t>(index),
+                std::move(text)};
+  }
+
+  void record_ok(std::uint64_t index, Clock::time_point start, const std::string& reply) {
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    ++stats.requests;
+    ++stats.ok;
+    stats.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0)));
+    dispenser.finished.fetch_add(1, std::memory_order_relaxed);
+    if (options.verbose) result_line(std::to_string(index) + ": " + reply);
+  }
+
+  void record_error(std::uint64_t index, const ClientError& error) {
+    const auto kind = static_cast<std::size_t>(error.kind());
+    ++stats.requests;
+    ++stats.errors[kind];
+    if (stats.first_error[kind].empty()) stats.first_error[kind] = error.what();
+    dispenser.finished.fetch_add(1, std::memory_order_relaxed);
+    dispenser.failed.fetch_add(1, std::memory_order_relaxed);
+    if (options.verbose) {
+      result_line(std::to_string(index) + ": error (" + std::string(to_string(error.kind())) +
+                  "): " + error.what());
+    }
+  }
+};
+
+// Open loop: wait for the request's turn. Closed loop: its turn is now, and this is free.
+Task<void> wait_for(Clock::time_point scheduled) {
+  if (scheduled > Clock::now()) co_await runtime::Sleep::until(scheduled);
+}
+
+// One oneshot request, start to finish: returns the error instead of throwing it, so the
+// worker's loop stays straight.
+Task<std::optional<ClientError>> oneshot_request(ThreadLoad& load, Data request,
+                                                 unsigned& retries) {
+  try {
+    Connection connection = co_await Connection::open(load.address, load.options.connect_timeout,
+                                                      load.retry(), retries);
+    check_greeting(co_await connection.exchange_oneshot(std::move(request), load.options.timeout));
+  } catch (const ClientError& error) {
+    co_return error;
+  }
+  co_return std::nullopt;
+}
+
+Task<void> oneshot_worker(ThreadLoad& load) {
+  while (auto claim = load.dispenser.claim()) {
+    co_await wait_for(claim->scheduled);
+    unsigned retries = 0;
+    auto error = co_await oneshot_request(load, load.make_request(claim->index), retries);
+    if (retries > 0) ++load.stats.retried;
+    if (error) {
+      load.record_error(claim->index, *error);
+    } else {
+      load.record_ok(claim->index, claim->scheduled, std::string(kGreeting));
+    }
+  }
+}
+
+// A stream worker's connection and the requests on it still waiting for their replies.
+struct Pipe {
+  struct InFlight {
+    Data request;
+    std::uint64_t index;
+    Clock::time_point start;
+  };
+
+  std::optional<Connection> connection;
+  std::deque<InFlight> in_flight;
+
+  // The connection is unusable: every request on it fails with `error`, and the next one
+  // opens a fresh connection.
+  void fail_all(ThreadLoad& load, const ClientError& error) {
+    for (const InFlight& request : in_flight)
+      load.record_error(request.index, error);
+    in_flight.clear();
+    connection.reset();
+  }
+};
+
+// Sends the claimed request, opening the connection first if there is none.
+Task<void> stream_send(ThreadLoad& load, Pipe& pipe, Dispenser::Claim claim) {
+  std::optional<ClientError> error;
+  Data request = load.make_request(claim.index);
+  pipe.in_flight.push_back({request, claim.index, claim.scheduled});
+  try {
+    if (!pipe.connection) {
+      unsigned retries = 0;
+      try {
+        pipe.connection = co_await Connection::open(load.address, load.options.connect_timeout,
+                                                    load.retry(), retries);
+      } catch (const ClientError&) {
+        if (retries > 0) ++load.stats.retried;
+        throw;
+      }
+      if (retries > 0) ++load.stats.retried;
+    }
+    co_await pipe.connection->send(std::move(request), load.options.timeout);
+  } catch (const ClientError& caught) {
+    error = caught;
+  }
+  if (error) pipe.fail_all(load, *error);
+}
+
+// Waits for the oldest request's reply and checks it. A mismatch fails only that request:
+// the frame boundaries are intact, so the connection carries on.
+Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
+  std::optional<ClientError> error;
+  std::optional<Data> reply;
+  try {
+    reply = co_await pipe.connection->receive(load.options.timeout);
+  } catch (const ClientError& caught) {
+    error = caught;
+  }
+  if (error) {
+    pipe.fail_all(load, *error);
+    co_return;
+  }
+  Pipe::InFlight done = std::move(pipe.in_flight.front());
+  pipe.in_flight.pop_front();
+  try {
+    check_echo(done.request, *reply);
+    load.record_ok(done.index, done.start, reply->field3);
+  } catch (const ClientError& mismatch) {
+    load.record_error(done.index, mismatch);
+  }
+}
+
+// Keeps up to --pipeline requests in flight. With --rate, a request is sent only when due;
+// until then the worker reads the replies it is owed, so their latency is not inflated by
+// the wait.
+Task<void> stream_worker(ThreadLoad& load) {
+  Pipe pipe;
+  auto next = load.dispenser.claim();
+  while (next || !pipe.in_flight.empty()) {
+    const bool window_open = next && pipe.in_flight.size() < load.options.pipeline;
+    const bool due = next && (pipe.in_flight.empty() || next->scheduled <= Clock::now());
+    if (window_open && due) {
+      co_await wait_for(next->scheduled);
+      co_await stream_send(load, pipe, *next);
+      next = load.dispenser.claim();
+    } else {
+      co_await stream_receive(load, pipe);
+    }
+  }
+  if (pipe.connection) pipe.connection->close_write();
+}
+
+Task<void> drive(ThreadLoad& load, std::size_t workers) {
+  std::vector<runtime::JoinHandle<void>> handles;
+  handles.reserve(workers);
+  for (std::size_t i = 0; i < workers; ++i) {
+    handles.push_back(runtime::spawn(load.options.mode == Mode::kStream ? stream_worker(load)
+                                                                        : oneshot_worker(load)));
+  }
+  // Awaited one after another: each handle wakes us only when its own task is done, so this
+  // costs O(workers) in all, not O(workers) per wake-up as when_all would.
+  for (auto& handle : handles)
+    co_await std::move(handle);
+}
+
+Stats run_thread(const Options& options, const runtime::SocketAddress& address,
+                 Dispenser& dispenser, const ResultLine& result_line, std::size_t workers) {
+  ThreadLoad load{options, address, dispenser, result_line, {}};
+  {
+    runtime::Executor executor;
+    executor.block_on(drive(load, workers));
+  }
+  return std::move(load.stats);
+}
+
+}  // namespace
+
+Stats run_load(const Options& options, const runtime::SocketAddress& address, Dispenser& dispenser,
+               const ResultLine& result_line) {
+  const std::size_t threads = std::max<std::size_t>(options.threads, 1);
+  std::vector<Stats> per_thread(threads);
+  // A thread cannot throw to its creator: what escapes a thread is carried over and rethrown
+  // here once every thread is joined.
+  std::vector<std::exception_ptr> escaped(threads);
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t) {
+    // Worker w runs on thread w % threads: shares differ by one at most.
+    const std::size_t workers = options.concurrency / threads + (t < options.concurrency % threads);
+    pool.emplace_back([&, t, workers] {
+      try {
+        per_thread[t] = run_thread(options, address, dispenser, result_line, workers);
+      } catch (...) {
+        escaped[t] = std::current_exception();
+      }
+    });
+  }
+  Stats total;
+  for (std::size_t t = 0; t < threads; ++t) {
+    pool[t].join();
+    total.merge(per_thread[t]);
+  }
+  for (const auto& error : escaped)
+    if (error) std::rethrow_exception(error);
+  return total;
+}
+
+}  // namespace client

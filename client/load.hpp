@@ -1,0 +1,80 @@
+// The load generator: T executor threads, each running its share of C workers; every worker
+// takes the next request number from one shared Dispenser, sends it, checks the reply and
+// records the outcome in its thread's Stats.
+//
+//   oneshot worker  claim i -> connect -> write Data{i, i, "Hello, server! i"} -> read to end
+//                   -> check the greeting -> record; repeat until the dispenser is empty
+//   stream worker   one connection, up to --pipeline requests in flight on it; each reply is
+//                   checked against the request it answers; an error drops the connection
+//                   (its in-flight requests fail with that error) and the next request opens
+//                   a new one
+//
+// Workers take numbers instead of being given a fixed share, so a slow thread or connection
+// simply does fewer requests. Stats are per thread (no locks) and merged at the end; only the
+// progress counters are shared atomics.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "client/error.hpp"
+#include "client/histogram.hpp"
+#include "client/options.hpp"
+#include "runtime/socket_address.hpp"
+
+namespace client {
+
+using Clock = std::chrono::steady_clock;
+
+struct Stats {
+  std::uint64_t requests = 0;  // finished, successfully or not
+  std::uint64_t ok = 0;
+  std::array<std::uint64_t, kErrorKinds> errors{};
+  std::array<std::string, kErrorKinds> first_error;  // a sample message per kind, for humans
+  std::uint64_t retried = 0;  // requests whose connect needed at least one retry
+  Histogram latency;          // successful requests only, in microseconds
+
+  std::uint64_t failed() const { return requests - ok; }
+  std::uint64_t errors_of(ErrorKind kind) const { return errors[static_cast<std::size_t>(kind)]; }
+  void merge(const Stats& other);
+};
+
+// Hands out request numbers (and, with --rate, their scheduled start times) to every worker
+// on every thread.
+class Dispenser {
+ public:
+  struct Claim {
+    std::uint64_t index;
+    Clock::time_point scheduled;  // when the request is due; latency is measured from here
+  };
+
+  Dispenser(const Options& options, Clock::time_point start);
+  std::optional<Claim> claim();
+
+  // For the progress line, read from another thread.
+  std::atomic<std::uint64_t> finished{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::uint64_t limit() const { return limit_; }
+
+ private:
+  std::atomic<std::uint64_t> next_{0};
+  std::uint64_t limit_;                        // UINT64_MAX when only --duration ends the run
+  std::optional<Clock::time_point> deadline_;  // --duration
+  Clock::time_point start_;
+  double rate_;
+};
+
+// Called once per finished request with -v: the book's per-result line.
+using ResultLine = std::function<void(const std::string&)>;
+
+// Runs the whole load described by `options` (already resolve()d) against `address`, on
+// options.threads threads, and returns the merged statistics. Blocks the caller until done.
+Stats run_load(const Options& options, const runtime::SocketAddress& address, Dispenser& dispenser,
+               const ResultLine& result_line);
+
+}  // namespace client

@@ -1,0 +1,57 @@
+// Options: the client's command line, parsed into one value the rest of the program reads.
+//
+// Bad usage is a UsageError (the binary prints it and exits 2); nothing here touches the
+// network. Defaults reproduce the book's client: 4,000 oneshot requests, all in flight at
+// once, against 127.0.0.1:7878.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+namespace client {
+
+enum class Mode { kOneshot, kStream };
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7878;
+  Mode mode = Mode::kOneshot;
+  std::uint64_t requests = 4000;
+  bool requests_given = false;  // with --duration, an explicit --requests still caps the run
+  // Oneshot: requests in flight at once; stream: connections. 0 until resolve() picks the
+  // mode's default (every request, or 32 connections).
+  std::size_t concurrency = 0;
+  std::size_t pipeline = 1;  // stream: requests in flight per connection
+  std::size_t size = 0;      // field3 of this many bytes; 0 keeps "Hello, server! i"
+  std::chrono::milliseconds timeout{30000};
+  std::chrono::milliseconds connect_timeout{5000};
+  unsigned retries = 0;
+  double rate = 0;        // requests started per second (open loop); 0 is closed loop
+  double duration_s = 0;  // run for this long instead of a count; 0 is off
+  unsigned threads = 1;   // executor threads
+  bool json = false;
+  bool quiet = false;
+  bool verbose = false;
+  bool help = false;
+};
+
+class UsageError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// `args` excludes the program name. Accepts "--flag value" and "--flag=value".
+Options parse_options(std::span<const std::string> args);
+
+// Fills in the defaults that depend on other flags (concurrency), and caps what cannot be
+// used (more workers than requests, more threads than workers).
+Options resolve(Options options);
+
+std::string usage();
+std::string_view to_string(Mode mode);
+
+}  // namespace client

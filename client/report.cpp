@@ -1,0 +1,101 @@
+#include "client/report.hpp"
+
+#include <cstdio>
+
+namespace client {
+
+namespace {
+
+std::string fixed(double value, int decimals) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+// JSON strings: only the host is user text; escape what JSON forbids raw.
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string latency_line(const Histogram& latency) {
+  auto ms = [](std::uint64_t us) { return fixed(static_cast<double>(us) / 1000.0, 3) + " ms"; };
+  return "  p50 " + ms(latency.percentile(50)) + "   p90 " + ms(latency.percentile(90)) +
+         "   p99 " + ms(latency.percentile(99)) + "   p99.9 " + ms(latency.percentile(99.9)) +
+         "   max " + ms(latency.max()) + "\n";
+}
+
+std::string settings_json(const Options& o) {
+  return "{\"host\":" + json_string(o.host) + ",\"port\":" + std::to_string(o.port) +
+         ",\"mode\":\"" + std::string(to_string(o.mode)) +
+         "\",\"requests\":" + std::to_string(o.requests) +
+         ",\"concurrency\":" + std::to_string(o.concurrency) +
+         ",\"pipeline\":" + std::to_string(o.pipeline) + ",\"size\":" + std::to_string(o.size) +
+         ",\"timeout_ms\":" + std::to_string(o.timeout.count()) +
+         ",\"connect_timeout_ms\":" + std::to_string(o.connect_timeout.count()) +
+         ",\"retries\":" + std::to_string(o.retries) + ",\"rate\":" + fixed(o.rate, 3) +
+         ",\"duration_s\":" + fixed(o.duration_s, 3) + ",\"threads\":" + std::to_string(o.threads) +
+         "}";
+}
+
+}  // namespace
+
+void print_summary(std::ostream& out, const Options& options, const RunResult& result) {
+  const Stats& s = result.stats;
+  out << "client: " << to_string(options.mode) << " mode, " << options.concurrency
+      << (options.mode == Mode::kStream ? " connections" : " in flight")
+      << (options.mode == Mode::kStream ? ", pipeline " + std::to_string(options.pipeline) : "")
+      << ", " << options.threads << " thread(s), " << options.host << ":" << options.port << "\n";
+  out << "  requests " << s.requests << "   ok " << s.ok << "   failed " << s.failed()
+      << "   retried " << s.retried << "\n";
+  for (const ErrorKind kind : kAllErrorKinds) {
+    const std::size_t k = static_cast<std::size_t>(kind);
+    if (s.errors[k] == 0) continue;
+    out << "  " << to_string(kind) << " errors: " << s.errors[k] << "   (e.g. " << s.first_error[k]
+        << ")\n";
+  }
+  out << "  wall " << fixed(result.wall_s, 3) << " s   " << fixed(result.rps(), 1)
+      << " ok requests/s\n";
+  out << "latency of successful requests:\n" << latency_line(s.latency) << s.latency.render();
+}
+
+void print_json(std::ostream& out, const Options& options, const RunResult& result) {
+  const Stats& s = result.stats;
+  const Histogram& h = s.latency;
+  std::string by_kind;
+  for (const ErrorKind kind : kAllErrorKinds) {
+    by_kind += (by_kind.empty() ? "" : ",") + std::string("\"") + std::string(to_string(kind)) +
+               "\":" + std::to_string(s.errors_of(kind));
+  }
+  out << "{\"requests\":" << s.requests << ",\"ok\":" << s.ok << ",\"errors\":" << s.failed()
+      << ",\"mismatches\":" << s.errors_of(ErrorKind::kMismatch) << ",\"retried\":" << s.retried
+      << ",\"errors_by_kind\":{" << by_kind << "},\"wall_s\":" << fixed(result.wall_s, 6)
+      << ",\"rps\":" << fixed(result.rps(), 1) << ",\"p50_us\":" << h.percentile(50)
+      << ",\"p90_us\":" << h.percentile(90) << ",\"p99_us\":" << h.percentile(99)
+      << ",\"p999_us\":" << h.percentile(99.9) << ",\"max_us\":" << h.max()
+      << ",\"min_us\":" << h.min() << ",\"mean_us\":" << fixed(h.mean(), 1)
+      << ",\"settings\":" << settings_json(options) << "}\n";
+}
+
+std::string progress_line(std::uint64_t finished, std::uint64_t limit, std::uint64_t failed,
+                          double elapsed_s) {
+  std::string line = "  " + std::to_string(finished);
+  if (limit != UINT64_MAX) line += "/" + std::to_string(limit);
+  line += " requests, " + std::to_string(failed) + " failed, " +
+          fixed(elapsed_s > 0 ? static_cast<double>(finished) / elapsed_s : 0.0, 0) + " req/s";
+  return line;
+}
+
+}  // namespace client

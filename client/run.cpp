@@ -1,0 +1,147 @@
+#include "client/run.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "client/load.hpp"
+#include "client/options.hpp"
+#include "client/report.hpp"
+
+namespace client {
+
+namespace {
+
+// Descriptors the process needs besides one socket per worker: stdio, one epoll fd and one
+// wake-up fd per executor thread, and slack for the C library.
+constexpr std::size_t kSpareFds = 64;
+
+// Raises the soft open-file limit to the hard one, and returns what is now allowed.
+std::size_t raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);  // best effort: on failure the old limit stands
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? SIZE_MAX : static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// One socket per worker must fit under the limit; better fewer workers than a run that
+// fails with EMFILE halfway through.
+void fit_concurrency(Options& options, std::ostream& err) {
+  const std::size_t allowed = raise_fd_limit();
+  const std::size_t room =
+      allowed > kSpareFds + options.threads * 2 ? allowed - kSpareFds - options.threads * 2 : 1;
+  if (options.concurrency <= room) return;
+  err << "client: warning: --concurrency " << options.concurrency << " needs more open files than"
+      << " the limit of " << allowed << " allows (see ulimit -n); using " << room << "\n";
+  options.concurrency = room;
+  options.threads = static_cast<unsigned>(std::min<std::size_t>(options.threads, room));
+}
+
+// The live line on stderr: redrawn four times a second once the run passes one second, so
+// short runs (and the tests) never see it. Waits on a condition variable, not a sleep, so
+// it stops the moment the load does.
+class Progress {
+ public:
+  Progress(bool enabled, std::ostream& err, const Dispenser& dispenser, Clock::time_point start)
+      : err_(err), dispenser_(dispenser), start_(start) {
+    if (enabled) thread_ = std::thread([this] { loop(); });
+  }
+  ~Progress() { stop(); }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    bool drawn = false;
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+      if (elapsed < 1.0) continue;
+      err_ << "\r"
+           << progress_line(dispenser_.finished.load(), dispenser_.limit(),
+                            dispenser_.failed.load(), elapsed)
+           << "\033[K" << std::flush;
+      drawn = true;
+    }
+    if (drawn) err_ << "\r\033[K" << std::flush;  // the summary starts on a clean line
+  }
+
+  std::ostream& err_;
+  const Dispenser& dispenser_;
+  Clock::time_point start_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+int run_parsed(Options options, Output output) {
+  runtime::SocketAddress address;
+  try {
+    address = runtime::SocketAddress::resolve(options.host, options.port);
+  } catch (const std::invalid_argument& error) {
+    output.err << "client: " << error.what() << "\n";
+    return 2;
+  }
+  fit_concurrency(options, output.err);
+  // -v lines go where the summary would, except that --json keeps stdout to its one line.
+  std::mutex lines_mutex;
+  std::ostream& lines = options.json ? output.err : output.out;
+  const ResultLine result_line = [&](const std::string& line) {
+    std::lock_guard lock(lines_mutex);
+    lines << line << "\n";
+  };
+  const Clock::time_point start = Clock::now();
+  Dispenser dispenser(options, start);
+  RunResult result;
+  {
+    Progress progress(output.progress && !options.quiet, output.err, dispenser, start);
+    result.stats = run_load(options, address, dispenser, result_line);
+  }
+  result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  if (options.json) {
+    print_json(output.out, options, result);
+  } else if (!options.quiet) {
+    print_summary(output.out, options, result);
+  }
+  return result.stats.failed() == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int run(std::span<const std::string> args, Output output) {
+  Options options;
+  try {
+    options = resolve(parse_options(args));
+  } catch (const UsageError& error) {
+    output.err << "client: " << error.what() << "\n(client --help lists the options)\n";
+    return 2;
+  }
+  if (options.help) {
+    output.out << usage();
+    return 0;
+  }
+  return run_parsed(std::move(options), output);
+}
+
+int run(int argc, char** argv) {
+  const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  return run(args, Output{std::cout, std::cerr, isatty(STDERR_FILENO) == 1});
+}
+
+}  // namespace client

@@ -1,0 +1,409 @@
+// client: the load generator and its library, run in-process against servers written here
+// with the runtime: a conforming oneshot server, a conforming stream echo server, and
+// misbehaving ones (wrong greeting, wrong echo, early close, silence, oversized or
+// malformed replies, a port nobody listens on). Each failure must land in the right error
+// kind and set the right exit status. Everything is on 127.0.0.1 with port 0.
+//
+// Every test server runs on its own Executor thread and is stopped by closing a channel the
+// accept loop races against (no sleeps, no polling); the destructor joins the thread.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "client/connection.hpp"
+#include "client/histogram.hpp"
+#include "client/options.hpp"
+#include "client/run.hpp"
+#include "data_layer/data.hpp"
+#include "runtime/channel.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/tcp_listener.hpp"
+#include "runtime/tcp_receiver.hpp"
+#include "runtime/tcp_sender.hpp"
+#include "runtime/when_any.hpp"
+
+using data_layer::Data;
+using runtime::Task;
+
+namespace {
+
+enum class Behaviour {
+  kGreeting,       // oneshot, conforming: "Hello, client!" then close
+  kEcho,           // stream, conforming: every frame echoed, in order
+  kWrongGreeting,  // oneshot: a greeting of the right length with the wrong bytes
+  kWrongEcho,      // stream: a well-formed reply whose field1 is off by one
+  kEarlyClose,     // reads the request, closes without a reply
+  kSilent,         // reads requests, never answers
+  kOversized,      // oneshot: 2,000 bytes instead of 14
+  kBadFrame,       // stream: a reply header announcing a 2 GiB field3
+};
+
+runtime::SocketAddress loopback(std::uint16_t port) {
+  return runtime::SocketAddress::resolve("127.0.0.1", port);
+}
+
+Task<void> send_text(runtime::Socket& socket, std::string text) {
+  co_await runtime::TcpSender(socket, std::string_view(text));
+}
+
+Task<void> send_bytes(runtime::Socket& socket, data_layer::Bytes bytes) {
+  co_await runtime::TcpSender(socket, data_layer::ByteView(bytes));
+}
+
+// One reply per request; returns false when the connection should close.
+Task<bool> answer(runtime::Socket& socket, Data request, Behaviour behaviour) {
+  switch (behaviour) {
+    case Behaviour::kGreeting:
+      co_await send_text(socket, "Hello, client!");
+      co_return false;
+    case Behaviour::kWrongGreeting:
+      co_await send_text(socket, "Hello, world!!");
+      co_return false;
+    case Behaviour::kOversized:
+      co_await send_text(socket, std::string(2000, 'x'));
+      co_return false;
+    case Behaviour::kEcho:
+      co_await send_bytes(socket, data_layer::serialize(request));
+      co_return true;
+    case Behaviour::kWrongEcho:
+      ++request.field1;
+      co_await send_bytes(socket, data_layer::serialize(request));
+      co_return true;
+    case Behaviour::kBadFrame: {
+      // Built before the co_await: GCC cannot keep a braced list's array in a coroutine frame.
+      data_layer::Bytes header = {1, 0, 0, 0, 1, 0, 0, 0, 0, 0x80};
+      co_await send_bytes(socket, std::move(header));
+      co_return false;
+    }
+    case Behaviour::kEarlyClose:
+      co_return false;
+    case Behaviour::kSilent:
+      co_return true;
+  }
+  co_return false;
+}
+
+Task<void> handle(runtime::TcpStream stream, Behaviour behaviour) {
+  runtime::TcpReceiver receiver(stream.socket());
+  while (auto request = co_await receiver.read_frame()) {
+    if (!co_await answer(stream.socket(), std::move(*request), behaviour)) co_return;
+  }
+}
+
+Task<void> accept_loop(runtime::TcpListener& listener, Behaviour behaviour,
+                       std::atomic<int>& accepted) {
+  for (;;) {
+    runtime::TcpStream stream = co_await listener.accept();
+    ++accepted;
+    (void)runtime::spawn(handle(std::move(stream), behaviour));  // detached
+  }
+}
+
+class TestServer {
+ public:
+  explicit TestServer(Behaviour behaviour)
+      : listener_(runtime::TcpListener::bind(loopback(0))),
+        port_(listener_->local_address().port()),
+        thread_([this, behaviour] { serve(behaviour); }) {}
+  ~TestServer() {
+    stop_.close();
+    thread_.join();
+  }
+  std::string port() const { return std::to_string(port_); }
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  // Ends when stop_ closes; the Executor's destructor then cancels the handlers still
+  // running (a silent server's), which closes their sockets. The listener is moved in here
+  // and declared after the executor, so it closes first: a socket must not outlive the
+  // reactor it registered with (its destructor deregisters there).
+  void serve(Behaviour behaviour) {
+    runtime::Executor executor;
+    runtime::TcpListener listener = std::move(*listener_);
+    executor.block_on(runtime::when_any(stop_.recv(), accept_loop(listener, behaviour, accepted_)));
+  }
+
+  std::optional<runtime::TcpListener> listener_;  // bound here, so port() is known at once
+  std::uint16_t port_;
+  runtime::Channel<int> stop_{1};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;  // last: it starts once everything above exists
+};
+
+// A port with nothing listening: bound once (so nobody else holds it), then closed.
+std::string refused_port() {
+  auto listener = runtime::TcpListener::bind(loopback(0));
+  return std::to_string(listener.local_address().port());
+}
+
+struct Ran {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+Ran run_client(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int status = client::run(args, client::Output{out, err, false});
+  return {status, out.str(), err.str()};
+}
+
+// The value of "key" in a one-line JSON object, as text: enough to check this schema
+// without a JSON library (keys are unique across nesting levels here).
+std::string json_field(const std::string& line, const std::string& key) {
+  const std::string marker = "\"" + key + "\":";
+  const auto at = line.find(marker);
+  if (at == std::string::npos) return "<missing>";
+  const auto begin = at + marker.size();
+  const auto end = line.find_first_of(",}", begin);
+  return line.substr(begin, end - begin);
+}
+
+double json_number(const std::string& line, const std::string& key) {
+  return std::stod(json_field(line, key));
+}
+
+// Runs the client with --json and checks the line's shape; returns the line.
+std::string run_json(std::vector<std::string> args, int expected_status) {
+  args.push_back("--json");
+  const Ran ran = run_client(args);
+  CHECK(ran.status == expected_status);
+  REQUIRE(!ran.out.empty());
+  CHECK(ran.out.back() == '\n');
+  CHECK(ran.out.find('\n') == ran.out.size() - 1);  // exactly one line
+  return ran.out;
+}
+
+}  // namespace
+
+TEST_CASE("client: histogram percentiles keep two significant digits") {
+  client::Histogram a, b;
+  for (std::uint64_t v = 1; v <= 5000; ++v)
+    a.record(v);
+  for (std::uint64_t v = 5001; v <= 10000; ++v)
+    b.record(v);
+  a.merge(b);
+  CHECK(a.count() == 10000);
+  CHECK(a.min() == 1);
+  CHECK(a.max() == 10000);
+  auto near = [](std::uint64_t got, double want) {
+    return got >= want && static_cast<double>(got) <= want * 1.016 + 1;
+  };
+  CHECK(near(a.percentile(50), 5000));
+  CHECK(near(a.percentile(90), 9000));
+  CHECK(near(a.percentile(99), 9900));
+  CHECK(a.percentile(100) == 10000);
+  CHECK(a.render().find('#') != std::string::npos);
+  client::Histogram small;
+  small.record(7);
+  CHECK(small.percentile(50) == 7);  // below 128 us every value is exact
+  CHECK(client::Histogram().percentile(99) == 0);
+}
+
+TEST_CASE("client: options take the book's defaults and reject bad usage") {
+  const auto defaults = client::resolve(client::parse_options({}));
+  CHECK(defaults.port == 7878);
+  CHECK(defaults.mode == client::Mode::kOneshot);
+  CHECK(defaults.requests == 4000);
+  CHECK(defaults.concurrency == 4000);  // oneshot: all in flight at once
+  const std::vector<std::string> stream = {"--mode=stream", "--requests", "100", "--pipeline", "4"};
+  const auto parsed = client::resolve(client::parse_options(stream));
+  CHECK(parsed.concurrency == 32);
+  CHECK(parsed.pipeline == 4);
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"--mode", "udp"},
+                                              {"--requests", "ten"},
+                                              {"--requests", "0"},
+                                              {"--port", "70000"},
+                                              {"--bogus"},
+                                              {"--rate", "-1"},
+                                              {"--timeout-ms"}}) {
+    CHECK_THROWS_AS(client::parse_options(bad), client::UsageError);
+  }
+}
+
+TEST_CASE("client: the library works from synchronous code with block_on") {
+  TestServer echo(Behaviour::kEcho);
+  TestServer greeter(Behaviour::kGreeting);
+  const auto echo_address = loopback(static_cast<std::uint16_t>(std::stoi(echo.port())));
+  const auto greeter_address = loopback(static_cast<std::uint16_t>(std::stoi(greeter.port())));
+  runtime::Executor executor;
+  auto session = [&]() -> Task<std::vector<Data>> {
+    auto connection = co_await client::Connection::open(echo_address, std::chrono::seconds(5));
+    std::vector<Data> replies;
+    // Named, not a braced temporary: GCC 12 miscompiles `co_await f(Data{...})` (bad free).
+    Data first{1, 2, "one"};
+    replies.push_back(co_await connection.request(std::move(first), std::chrono::seconds(5)));
+    std::vector<Data> batch = {Data{3, 4, "two"}, Data{5, 6, "three"}};
+    auto more = co_await connection.pipeline(std::move(batch), std::chrono::seconds(5));
+    replies.insert(replies.end(), more.begin(), more.end());
+    co_return replies;
+  };
+  const auto replies = executor.block_on(session());
+  REQUIRE(replies.size() == 3);
+  CHECK(replies[0] == Data{1, 2, "one"});
+  CHECK(replies[2] == Data{5, 6, "three"});
+  const std::string reply =
+      executor.block_on(client::oneshot(greeter_address, Data{7, 7, "Hello, server! 7"}, {}));
+  CHECK(reply == "Hello, client!");
+}
+
+TEST_CASE("client: oneshot against a conforming server succeeds, all in flight") {
+  TestServer server(Behaviour::kGreeting);
+  const auto line = run_json({"--port", server.port(), "--requests", "200"}, 0);
+  CHECK(json_number(line, "requests") == 200);
+  CHECK(json_number(line, "ok") == 200);
+  CHECK(json_number(line, "errors") == 0);
+  CHECK(json_field(line, "concurrency") == "200");
+  CHECK(server.accepted() == 200);
+}
+
+TEST_CASE("client: stream mode with pipelining on several threads echoes every request") {
+  TestServer server(Behaviour::kEcho);
+  const auto line = run_json({"--port", server.port(), "--mode", "stream", "--requests", "300",
+                              "--concurrency", "4", "--pipeline", "8", "--threads", "2"},
+                             0);
+  CHECK(json_number(line, "ok") == 300);
+  CHECK(json_field(line, "pipeline") == "8");
+  CHECK(json_field(line, "threads") == "2");
+  CHECK(server.accepted() == 4);  // keep-alive: one connection per worker
+}
+
+TEST_CASE("client: stream mode carries a large field3 with --size") {
+  TestServer server(Behaviour::kEcho);
+  const auto line = run_json({"--port", server.port(), "--mode", "stream", "--requests", "20",
+                              "--concurrency", "2", "--size", "100000"},
+                             0);
+  CHECK(json_number(line, "ok") == 20);
+  CHECK(json_field(line, "size") == "100000");
+}
+
+TEST_CASE("client: a wrong greeting is counted as a mismatch") {
+  TestServer server(Behaviour::kWrongGreeting);
+  const auto line = run_json({"--port", server.port(), "--requests", "20"}, 1);
+  CHECK(json_number(line, "ok") == 0);
+  CHECK(json_number(line, "errors") == 20);
+  CHECK(json_number(line, "mismatches") == 20);
+}
+
+TEST_CASE("client: a wrong echo is counted as a mismatch and the connection carries on") {
+  TestServer server(Behaviour::kWrongEcho);
+  const auto line = run_json(
+      {"--port", server.port(), "--mode", "stream", "--requests", "20", "--concurrency", "2"}, 1);
+  CHECK(json_number(line, "mismatches") == 20);
+  CHECK(server.accepted() == 2);
+}
+
+TEST_CASE("client: an early close is counted as a read error in both modes") {
+  TestServer server(Behaviour::kEarlyClose);
+  const auto oneshot = run_json({"--port", server.port(), "--requests", "10"}, 1);
+  CHECK(json_number(oneshot, "read") == 10);
+  const auto stream = run_json(
+      {"--port", server.port(), "--mode", "stream", "--requests", "10", "--concurrency", "2"}, 1);
+  CHECK(json_number(stream, "read") == 10);
+  CHECK(json_number(stream, "ok") == 0);
+}
+
+TEST_CASE("client: a silent server is counted as timeouts in both modes") {
+  TestServer server(Behaviour::kSilent);
+  const auto oneshot =
+      run_json({"--port", server.port(), "--requests", "5", "--timeout-ms", "100"}, 1);
+  CHECK(json_number(oneshot, "timeout") == 5);
+  const auto stream = run_json({"--port", server.port(), "--mode", "stream", "--requests", "6",
+                                "--concurrency", "2", "--pipeline", "3", "--timeout-ms", "100"},
+                               1);
+  CHECK(json_number(stream, "timeout") == 6);
+}
+
+TEST_CASE("client: malformed replies are counted as protocol errors") {
+  TestServer oversized(Behaviour::kOversized);
+  const auto oneshot = run_json({"--port", oversized.port(), "--requests", "5"}, 1);
+  CHECK(json_number(oneshot, "protocol") == 5);
+  TestServer bad_frame(Behaviour::kBadFrame);
+  const auto stream = run_json(
+      {"--port", bad_frame.port(), "--mode", "stream", "--requests", "5", "--concurrency", "1"}, 1);
+  CHECK(json_number(stream, "protocol") == 5);
+}
+
+TEST_CASE("client: a refused connection is a connect error, retried when asked") {
+  const std::string port = refused_port();
+  const auto plain = run_json({"--port", port, "--requests", "5"}, 1);
+  CHECK(json_number(plain, "connect") == 5);
+  CHECK(json_number(plain, "retried") == 0);
+  const auto retried = run_json({"--port", port, "--requests", "5", "--retries", "2"}, 1);
+  CHECK(json_number(retried, "connect") == 5);
+  CHECK(json_number(retried, "retried") == 5);
+  const auto stream = run_json({"--port", port, "--mode", "stream", "--requests", "4"}, 1);
+  CHECK(json_number(stream, "connect") == 4);
+}
+
+TEST_CASE("client: the JSON line has every documented key") {
+  TestServer server(Behaviour::kGreeting);
+  const auto line = run_json({"--port", server.port(), "--requests", "10"}, 0);
+  CHECK(line.front() == '{');
+  for (const char* key :
+       {"requests", "ok",          "errors",     "mismatches", "retried",    "errors_by_kind",
+        "wall_s",   "rps",         "p50_us",     "p90_us",     "p99_us",     "p999_us",
+        "max_us",   "min_us",      "mean_us",    "settings",   "host",       "port",
+        "mode",     "concurrency", "pipeline",   "size",       "timeout_ms", "connect_timeout_ms",
+        "retries",  "rate",        "duration_s", "threads",    "connect",    "timeout",
+        "read",     "write",       "protocol",   "mismatch"}) {
+    CHECK_MESSAGE(json_field(line, key) != "<missing>", key);
+  }
+  CHECK(json_field(line, "host") == "\"127.0.0.1\"");
+  CHECK(json_field(line, "mode") == "\"oneshot\"");
+  CHECK(json_number(line, "p50_us") <= json_number(line, "p99_us"));
+  CHECK(json_number(line, "p99_us") <= json_number(line, "max_us"));
+  CHECK(json_number(line, "max_us") > 0);
+  CHECK(json_number(line, "wall_s") > 0);
+}
+
+TEST_CASE("client: exit status is 2 for bad usage, 0 for --help, and the summary is readable") {
+  const Ran bad = run_client({"--mode", "udp"});
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("--mode") != std::string::npos);
+  CHECK(bad.out.empty());
+  CHECK(run_client({"--requests"}).status == 2);
+  const Ran help = run_client({"--help"});
+  CHECK(help.status == 0);
+  CHECK(help.out.find("--pipeline") != std::string::npos);
+  TestServer server(Behaviour::kGreeting);
+  const Ran summary = run_client({"--port", server.port(), "--requests", "10"});
+  CHECK(summary.status == 0);
+  CHECK(summary.out.find("ok 10") != std::string::npos);
+  CHECK(summary.out.find("p99.9") != std::string::npos);
+  CHECK(run_client({"--port", server.port(), "--requests", "3", "--quiet"}).out.empty());
+}
+
+TEST_CASE("client: -v prints the book's line per request") {
+  TestServer server(Behaviour::kGreeting);
+  const Ran ran = run_client({"--port", server.port(), "--requests", "5", "-v", "--quiet"});
+  CHECK(ran.status == 0);
+  CHECK(ran.out.find("3: Hello, client!\n") != std::string::npos);
+}
+
+TEST_CASE("client: --rate spaces the starts and --duration ends the run by time") {
+  TestServer server(Behaviour::kEcho);
+  // 10 requests at 100/s: the last is scheduled 90 ms after the start.
+  const auto paced = run_json({"--port", server.port(), "--mode", "stream", "--requests", "10",
+                               "--concurrency", "1", "--rate", "100"},
+                              0);
+  CHECK(json_number(paced, "ok") == 10);
+  CHECK(json_number(paced, "wall_s") >= 0.09);
+  // 0.2 s at 50/s: exactly 10 requests, scheduled at 0, 20, ..., 180 ms.
+  const auto timed = run_json({"--port", server.port(), "--mode", "stream", "--duration", "0.2",
+                               "--rate", "50", "--concurrency", "2"},
+                              0);
+  CHECK(json_number(timed, "requests") == 10);
+  // By time alone: it stops, whatever the count.
+  const auto open = run_json(
+      {"--port", server.port(), "--mode", "stream", "--duration", "0.1", "--concurrency", "1"}, 0);
+  CHECK(json_number(open, "requests") > 0);
+  CHECK(json_number(open, "wall_s") >= 0.1);
+}
