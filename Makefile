@@ -7,6 +7,7 @@
 #   make CXX=clang++              build with clang (objects go to their own folder)
 #   make POLLER=poll              use the portable poll(2) reactor backend instead of epoll
 #   make help                     list every target
+#   make V=1                      show the full compiler commands
 #
 # Each (compiler, sanitizer, poller) combination builds into its own folder under build/,
 # so switching between them never mixes objects. The default combination also puts its
@@ -56,27 +57,36 @@ DOCTEST_HEADER := /usr/include/doctest/doctest.h
 .PHONY: all test bench demo clean format help doctest
 all: $(BIN)/server $(BIN)/client
 
+# Quiet by default (one line per file); V=1 shows the full commands.
+Q := $(if $(V),,@)
+say = $(if $(V),,@echo "  $(1) $(2)")
+
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c $< -o $@
+	$(call say,CXX,$<)
+	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
 
 $(LIB): $(call obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(BIN)/server: $(call obj,server/main.cpp) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDFLAGS)
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
 $(BIN)/client: $(call obj,client/main.cpp) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $^ -o $@ $(LDFLAGS)
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
 # The tests need doctest's header; the objects wait for it (order-only) so a missing header
 # gives one clear line instead of a compiler error per file.
 $(call obj,$(TEST_SRCS)): | doctest
 $(BUILD)/run-tests: $(call obj,$(TEST_SRCS)) $(LIB)
-	$(CXX) $^ -o $@ $(LDFLAGS)
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
 ## test: build and run the doctest suite (TEST_ARGS=... passes options to doctest)
 test: $(BUILD)/run-tests $(BIN)/server $(BIN)/client
@@ -94,7 +104,8 @@ doctest:
 	fi
 
 $(BUILD)/bench: $(call obj,$(BENCH_SRCS)) $(LIB)
-	$(CXX) $^ -o $@ $(LDFLAGS)
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
 ## bench: run the runtime micro-benchmarks (spawn cost, cross-thread wake, 100k sleeps)
 bench: $(BUILD)/bench
