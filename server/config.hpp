@@ -1,0 +1,61 @@
+// Config: everything the command line can set, with the book's defaults.
+//
+// main() builds one with parse_command_line(); tests build one directly (usually with
+// port 0 and small delays). The Server copies it, and every handler reads it through its
+// worker, so it never changes once the server has started.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "data_layer/data.hpp"
+#include "server/log.hpp"
+
+namespace server {
+
+// The two exchange modes of docs/PROTOCOL.md.
+enum class Mode {
+  kOneshot,  // one request, the 14-byte greeting, close: the book's exchange
+  kStream,   // keep-alive: every request frame is echoed, in order, until the peer closes
+};
+
+struct Config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7878;  // 0: the kernel picks a free port; Server::start() says which
+  unsigned workers = 3;       // the book's three worker threads
+  Mode mode = Mode::kOneshot;
+  // The simulated work per request. Unset means the mode's default: 1 s in oneshot, as
+  // in the book, and none in stream, where the interesting cost is the I/O.
+  std::optional<std::chrono::milliseconds> delay;
+  std::size_t max_frame = data_layer::kDefaultMaxLen;  // largest field3 a peer may send
+  // Connections open at once. At the limit the dispatcher stops accepting until one
+  // closes (backpressure), so a flood queues in the kernel instead of exhausting fds.
+  std::size_t max_connections = 65536;
+  // A peer that sends nothing (or takes none of our reply) for this long is dropped.
+  std::chrono::milliseconds idle_timeout{30000};
+  // How long a shutdown waits for requests in flight before cutting them off.
+  std::chrono::milliseconds grace{10000};
+  LogLevel log_level = LogLevel::kInfo;
+
+  std::chrono::milliseconds work_delay() const;
+};
+
+// A bad command line; what() names the problem.
+class UsageError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// The parsed command line, or nullopt when --help was asked for. Throws UsageError.
+std::optional<Config> parse_command_line(int argc, const char* const* argv);
+
+// The --help text.
+std::string usage();
+
+std::string_view to_string(Mode mode);
+
+}  // namespace server

@@ -1,0 +1,63 @@
+// Dispatcher: the server's front door, on its own thread with its own small executor.
+//
+// One loop, as plain as Asio's io_context pool:
+//   1. take a permit (at --max-connections, wait here until a handler releases one:
+//      backpressure, while new connections queue in the kernel's listen backlog);
+//   2. accept (on EMFILE/ENFILE, log once and back off with a Sleep, never spin);
+//   3. hand the socket and its permit to the next worker in round-robin order, through that
+//      worker's inbox; the send wakes the worker.
+// Next to it waits the shutdown signal. The first notification stops the loop, closes the
+// listening socket and tells every worker to finish; a second one cuts their grace short.
+//
+// Error kinds counted here: accept_fd_limit (EMFILE/ENFILE), accept (anything else).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "runtime/semaphore.hpp"
+#include "runtime/task.hpp"
+#include "runtime/tcp_listener.hpp"
+#include "server/shutdown.hpp"
+#include "server/stats.hpp"
+#include "server/worker.hpp"
+
+namespace server {
+
+class Dispatcher {
+ public:
+  Dispatcher(runtime::TcpListener listener, std::vector<std::unique_ptr<Worker>>& workers,
+             runtime::Semaphore& permits, ShutdownSignal& shutdown);
+
+  // The thread's whole life: accept until shutdown, then see the workers finish.
+  void run_thread();
+
+  std::uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
+  // Read only after the thread was joined.
+  const Stats& stats() const { return stats_; }
+
+ private:
+  runtime::Task<void> run();
+  runtime::Task<void> accept_loop();
+  runtime::Task<void> all_workers_finished();
+  void stop_accepting();
+  void note_accept_error(const std::system_error& error);
+
+  // Reset (closed) at shutdown, on this thread, while its reactor still exists.
+  std::optional<runtime::TcpListener> listener_;
+  std::vector<std::unique_ptr<Worker>>& workers_;
+  // One permit per open connection; it travels with the connection to its handler.
+  runtime::Semaphore& permits_;
+  ShutdownSignal& shutdown_;
+  std::size_t next_worker_ = 0;  // round-robin cursor
+  std::uint64_t next_id_ = 1;
+  // Set while accept fails for lack of fds, so that the episode is logged once.
+  bool out_of_fds_ = false;
+  std::atomic<std::uint64_t> accepted_{0};  // for tests: how many connections got in
+  Stats stats_;
+};
+
+}  // namespace server

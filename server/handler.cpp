@@ -1,0 +1,216 @@
+#include "server/handler.hpp"
+
+#include <cerrno>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <variant>
+
+#include "data_layer/data.hpp"
+#include "runtime/sleep.hpp"
+#include "runtime/socket_address.hpp"
+#include "runtime/tcp_receiver.hpp"
+#include "runtime/tcp_sender.hpp"
+#include "runtime/when_any.hpp"
+#include "runtime/with_timeout.hpp"
+#include "server/log.hpp"
+
+namespace server {
+namespace {
+
+// Stream mode batches the replies to pipelined requests into one write; past this size it
+// writes before reading on, so a peer that streams requests cannot grow the buffer forever.
+constexpr std::size_t kFlushAt = 64 * 1024;
+// A reply buffer larger than this is freed once written, so one burst does not stay pinned
+// to a connection that then goes quiet (10,000 idle connections must stay small).
+constexpr std::size_t kRetainedReplyBytes = 4 * 1024;
+
+// A connection we drop for a reason of our own (a timeout), not a FrameError or I/O error.
+class Dropped : public std::runtime_error {
+ public:
+  Dropped(std::string_view kind, const std::string& reason)
+      : std::runtime_error(reason), kind_(kind) {}
+  std::string_view kind() const { return kind_; }
+
+ private:
+  std::string_view kind_;
+};
+
+Dropped idle_timeout(const Config& config) {
+  return Dropped("idle_timeout",
+                 "peer sent nothing for " + std::to_string(config.idle_timeout.count()) + " ms");
+}
+
+Dropped write_timeout(const Config& config) {
+  return Dropped("write_timeout", "peer took none of its reply for " +
+                                      std::to_string(config.idle_timeout.count()) + " ms");
+}
+
+// PollNow: polls a future once, here and now: its output if it is ready, nullopt if it
+// would have to wait. Used on a read, this asks "is another request already here?". Dropping
+// the read afterwards loses nothing: bytes it took from the socket stay in the receiver's
+// decoder, and the read withdraws the wait it left in the reactor.
+template <runtime::Future F>
+class PollNow {
+ public:
+  using Output = std::optional<runtime::ValueOf<runtime::OutputOf<F>>>;
+
+  explicit PollNow(F future) : future_(std::move(future)) {}
+  runtime::Poll<Output> poll(runtime::Context& cx) {
+    auto result = future_.poll(cx);
+    if (result.is_pending()) return Output();
+    return Output(std::move(result).value());
+  }
+
+ private:
+  F future_;
+};
+
+template <runtime::Future F>
+PollNow<F> poll_now(F future) {
+  return PollNow<F>(std::move(future));
+}
+
+std::string_view kind_of(const std::error_code& code) {
+  if (code.value() == ECONNRESET) return "reset";
+  if (code.value() == EPIPE) return "broken_pipe";
+  return "io";
+}
+
+std::string describe(const Connection& connection) {
+  std::string text = "#" + std::to_string(connection.id);
+  try {
+    text += " " + runtime::SocketAddress::peer_of(connection.socket.fd()).to_string();
+  } catch (const std::exception&) {
+    // A reset peer may have no address left to name; the id still identifies it.
+  }
+  return text;
+}
+
+// The one place a failed connection is reported: logged once with its reason, counted by kind.
+void report_drop(std::exception_ptr error, const Connection& connection, Stats& stats) {
+  std::string_view kind = "internal";
+  std::string reason;
+  try {
+    std::rethrow_exception(error);
+  } catch (const runtime::FrameError& e) {
+    kind = data_layer::to_string(e.error().kind);
+    reason = e.what();
+  } catch (const Dropped& e) {
+    kind = e.kind();
+    reason = e.what();
+  } catch (const std::system_error& e) {
+    kind = kind_of(e.code());
+    reason = e.what();
+  } catch (const std::exception& e) {
+    reason = e.what();
+  }
+  stats.count_error(kind);
+  if (log_enabled(LogLevel::kWarn)) {
+    log_warn(describe(connection) + " dropped (" + std::string(kind) + "): " + reason);
+  }
+}
+
+// oneshot: one request, the work delay, the 14-byte greeting, close (docs/PROTOCOL.md).
+runtime::Task<void> serve_oneshot(Connection connection, [[maybe_unused]] InFlight::Guard in_flight,
+                                  HandlerContext& context) {
+  const Config& config = context.config;
+  runtime::Socket& socket = connection.socket;
+  runtime::TcpReceiver receiver(socket, config.max_frame);
+  try {
+    auto request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
+    if (!request) throw idle_timeout(config);
+    if (!*request) co_return;  // closed without asking anything: nothing is owed
+    co_await runtime::Sleep(config.work_delay());
+    auto sent =
+        co_await runtime::with_timeout(runtime::TcpSender(socket, kGreeting), config.idle_timeout);
+    if (!sent) throw write_timeout(config);
+  } catch (...) {
+    report_drop(std::current_exception(), connection, context.stats);
+  }
+}
+
+bool fits_retained(const data_layer::Bytes& replies) {
+  return replies.capacity() <= kRetainedReplyBytes;
+}
+
+// GCC 12 at -O1 with the sanitizers reports std::optional<Data> temporaries in this
+// coroutine's frame as "maybe uninitialized" (a known false positive of its optional and
+// coroutine lowering; clang and GCC -O2 see none). Silenced for this function only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+// stream: echo every request frame, in order, until the peer closes its side.
+//
+// Replies are batched: a request that is already in the receiver is answered into the same
+// buffer, and the buffer is written only before the handler would wait (for the peer or for
+// the work delay) or once it is large. So 16 pipelined requests cost one write, and a peer
+// that waits for each reply before sending the next still gets it at once.
+runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFlight::Guard in_flight,
+                                 HandlerContext& context) {
+  const Config& config = context.config;
+  const auto delay = config.work_delay();
+  runtime::Socket& socket = connection.socket;
+  runtime::TcpReceiver receiver(socket, config.max_frame);
+  data_layer::Bytes replies;  // answers not yet written, in request order
+  try {
+    for (;;) {
+      std::optional<std::optional<data_layer::Data>> request;  // nullopt: none here yet
+      std::exception_ptr bad_frame;  // rethrown once the replies owed before it are written
+      try {
+        request = co_await poll_now(receiver.read_frame());
+      } catch (const runtime::FrameError&) {
+        bad_frame = std::current_exception();
+      }
+      const bool have_frame = request && *request;
+      if (!replies.empty() && (!have_frame || delay.count() > 0 || replies.size() >= kFlushAt)) {
+        auto sent = co_await runtime::with_timeout(runtime::TcpSender(socket, replies),
+                                                   config.idle_timeout);
+        if (!sent) throw write_timeout(config);
+        replies.clear();
+        if (!fits_retained(replies)) replies = data_layer::Bytes();
+      }
+      if (bad_frame) std::rethrow_exception(bad_frame);
+      if (!request) {
+        if (context.stopping) {
+          // Shutting down: close at this request boundary, unless a request is half here.
+          if (receiver.idle()) break;
+          request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
+        } else {
+          // Waiting for the next request, or for the worker to stop (then look again).
+          auto woken = co_await runtime::when_any(
+              runtime::with_timeout(receiver.read_frame(), config.idle_timeout),
+              context.stopped.recv());
+          if (woken.index() == 1) continue;
+          request = std::get<0>(std::move(woken));
+        }
+        if (!request) throw idle_timeout(config);
+      }
+      if (!*request) break;  // the peer closed its side between frames; nothing is owed
+      if (delay.count() > 0) co_await runtime::Sleep(delay);
+      data_layer::serialize_into(**request, replies);
+    }
+  } catch (...) {
+    report_drop(std::current_exception(), connection, context.stats);
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+}  // namespace
+
+runtime::Task<void> handle_connection(Connection connection, InFlight::Guard in_flight,
+                                      HandlerContext& context) {
+  ++context.stats.connections;
+  connection.socket.set_nodelay();  // a 14-byte reply must not wait for Nagle
+  if (context.config.mode == Mode::kOneshot) {
+    return serve_oneshot(std::move(connection), std::move(in_flight), context);
+  }
+  return serve_stream(std::move(connection), std::move(in_flight), context);
+}
+
+}  // namespace server

@@ -1,0 +1,67 @@
+// Server: the whole server as one object, used by main() and, in-process, by the tests.
+//
+// Layout (one sentence each):
+//   config.hpp      the command line and its defaults
+//   dispatcher.hpp  accepts, takes a --max-connections permit, hands out round-robin
+//   worker.hpp      a thread with its own executor, one handler task per connection
+//   handler.hpp     one connection's exchange, oneshot or stream, and its failures
+//   shutdown.hpp    the self-pipe that carries SIGINT/SIGTERM into the dispatcher's loop
+//   stats.hpp       what is counted, and the summary printed at the end
+//   log.hpp         leveled, one line per event on stderr
+//
+// Lifecycle: start() binds (throwing if it cannot) and starts the threads, returning the real
+// port; request_shutdown() is what a signal does (a second call cuts the grace period short);
+// wait() joins every thread and returns the Summary.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "runtime/semaphore.hpp"
+#include "server/config.hpp"
+#include "server/dispatcher.hpp"
+#include "server/shutdown.hpp"
+#include "server/stats.hpp"
+#include "server/worker.hpp"
+
+namespace server {
+
+class Server {
+ public:
+  explicit Server(Config config);
+  // A server still running is shut down at once (no grace) and joined.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the dispatcher and worker threads; returns the port listened on.
+  // Throws std::system_error / std::invalid_argument when the address cannot be used.
+  std::uint16_t start();
+  // Thread-safe and async-signal-safe (one write to the shutdown pipe).
+  void request_shutdown() { shutdown_.notify(); }
+  // Blocks until every thread has ended; then the counts are final.
+  Summary wait();
+
+  // SIGINT/SIGTERM call request_shutdown() from now on.
+  void install_signal_handlers() { ShutdownSignal::install_handlers(shutdown_); }
+
+  const Config& config() const { return config_; }
+  // Connections accepted so far (any thread, any time): lets a test know its connections
+  // are in before it asks for shutdown.
+  std::uint64_t accepted() const { return dispatcher_ ? dispatcher_->accepted() : 0; }
+
+ private:
+  Config config_;
+  ShutdownSignal shutdown_;
+  // Declared before the workers, so it outlives every permit they might still hold.
+  runtime::Semaphore permits_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::thread dispatcher_thread_;
+  std::optional<Summary> summary_;
+};
+
+}  // namespace server

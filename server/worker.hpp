@@ -1,0 +1,79 @@
+// Worker: one thread with its own executor and reactor, serving the connections the
+// dispatcher hands it (the book's worker threads, each named "One", "Two", "Three").
+//
+// Its main task loops on `co_await inbox.recv()`: each Connection that arrives becomes one
+// handler task on this thread (handler.hpp). While neither the inbox nor any connection has
+// anything to do, the executor parks the thread in its reactor and it uses no CPU; the
+// dispatcher's send wakes the main task, and that wake unparks the thread. No flag to check
+// and no wake-up to lose here: the channel and the executor's park protocol own that.
+//
+// Shutdown, from the dispatcher's side: stop_taking() closes the inbox; the main task serves
+// what is still queued, then waits until its handlers finish, the grace period ends, or
+// cut_short() is called; the thread then destroys its executor, which cancels whatever is
+// still running, and reports itself finished.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <thread>
+
+#include "runtime/channel.hpp"
+#include "runtime/task.hpp"
+#include "server/config.hpp"
+#include "server/connection.hpp"
+#include "server/handler.hpp"
+#include "server/in_flight.hpp"
+#include "server/stats.hpp"
+
+namespace server {
+
+class Worker {
+ public:
+  Worker(std::size_t index, const Config& config);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();  // joins the thread if it still runs
+
+  void start();
+  void join();
+
+  // The dispatcher's way in: ready with true once queued (it waits while the inbox is full,
+  // which slows accepting to this worker's pace), false once the worker stopped taking.
+  runtime::Channel<Connection>::Send hand_over(Connection connection) {
+    return inbox_.send(std::move(connection));
+  }
+  // Graceful: serve what was handed over, then finish (bounded by the grace period).
+  void stop_taking() { inbox_.close(); }
+  // The second signal: end the grace period now, cancelling the connections still open.
+  void cut_short() { cut_.close(); }
+  // Ready once the thread has finished serving (every connection done or cancelled).
+  runtime::Channel<int>::Recv finished() { return done_.recv(); }
+
+  const std::string& name() const { return name_; }
+  // Read only after join(): until then the worker's thread writes it without a lock.
+  const Stats& stats() const { return stats_; }
+
+ private:
+  void run_thread();
+  runtime::Task<void> serve();
+  void log_received(const Connection& connection) const;
+
+  std::string name_;
+  const Config& config_;
+  // Connections from the dispatcher. Bounded, so a worker that falls behind slows the
+  // dispatcher instead of queueing without limit.
+  runtime::Channel<Connection> inbox_;
+  // Never carries a value: closing it is the message (cut short, and finished).
+  runtime::Channel<int> cut_{1};
+  runtime::Channel<int> done_{1};
+  // Set, and stopped_ closed, when the inbox closes: stream handlers then close idle
+  // keep-alive connections at a request boundary. Only this worker's thread touches it.
+  bool stopping_ = false;
+  runtime::Channel<int> stopped_{1};
+  Stats stats_;
+  InFlight in_flight_;
+  HandlerContext context_{config_, stats_, stopping_, stopped_};
+  std::thread thread_;
+};
+
+}  // namespace server
