@@ -93,15 +93,17 @@ class Channel<T>::Send {
     Waker to_wake;
     {
       std::lock_guard lock(channel_->mutex_);
-      node_.notified = false;
       if (channel_->closed_) return finish(false);
       if (channel_->items_.size() >= channel_->capacity_) {
+        node_.notified = false;
         node_.waker = cx.waker();
         if (!node_.linked) channel_->senders_.push_back(node_);
         return Pending{};
       }
       channel_->senders_.remove(node_);
+      // If this move throws, `notified` is still set, and ~Send passes the turn on.
       channel_->items_.push_back(std::move(*value_));
+      node_.notified = false;
       to_wake = channel_->receivers_.notify_one();
     }
     std::move(to_wake).wake();
@@ -134,16 +136,18 @@ class Channel<T>::Recv {
     std::optional<T> item;
     {
       std::lock_guard lock(channel_->mutex_);
-      node_.notified = false;
       if (channel_->items_.empty()) {
         if (channel_->closed_) return finish(std::nullopt);
+        node_.notified = false;
         node_.waker = cx.waker();
         if (!node_.linked) channel_->receivers_.push_back(node_);
         return Pending{};
       }
       channel_->receivers_.remove(node_);
+      // If this move throws, `notified` is still set, and ~Recv passes the turn on.
       item.emplace(std::move(channel_->items_.front()));
       channel_->items_.pop_front();
+      node_.notified = false;
       to_wake = channel_->senders_.notify_one();
     }
     std::move(to_wake).wake();

@@ -6,6 +6,9 @@
 // with the reactor's timer heap on the first pending poll; the reactor blocks no longer
 // than the next deadline and wakes the task when it passes. A sleeping task costs nothing.
 // Destroying a Sleep early (cancellation, a lost race in when_any) removes its timer.
+// A Sleep keeps a pointer to the reactor it registered with, so it must not outlive that
+// executor: one awaited in place (co_await Sleep(d)) lives in the frame and always goes
+// first; one awaited by reference must be declared inside the task that awaits it.
 #pragma once
 
 #include <chrono>

@@ -39,8 +39,13 @@ void Socket::close() {
 }
 
 void Socket::register_here() {
-  if (reactor_) return;
-  reactor_ = &Reactor::current();
+  Reactor& here = Reactor::current();
+  if (reactor_ == &here) return;
+  // First wait, or the socket moved on to another executor (tests/test_tcp.cpp, "a stream
+  // that waited on one executor can be read on another"): its readiness must now reach the
+  // reactor whose executor is polling it, or the wake goes where nobody looks.
+  if (reactor_) reactor_->deregister(fd_);
+  reactor_ = &here;
   reactor_->set_owner(fd_, this);
 }
 

@@ -2,10 +2,13 @@
 //
 // TcpListener and TcpStream are built on it; the leaf futures (accept, connect, TcpSender,
 // TcpReceiver) call wait_readable / wait_writable after the OS answers EAGAIN. The fd is
-// registered lazily with the reactor of the thread that first waits on it, which is what
-// lets the server's main thread accept a connection and hand the bare fd to a worker: a
-// socket belongs to the reactor of the thread that uses it. Closing deregisters first, so
-// a later fd with the same number never inherits a stale waiter.
+// registered lazily with the reactor of the executor that waits on it, and moves to another
+// executor's reactor when a task there waits on it: a socket belongs to the reactor of
+// whoever uses it. Moving while the old executor still runs a task that uses the socket is
+// not supported; to hand a socket to another thread, release() its fd (as the server's
+// dispatcher does). One task reads and one task writes a socket at a time: the reactor
+// keeps one waker per direction, and a second waiter would replace the first. Closing deregisters
+// first, so a later fd with the same number never inherits a stale waiter.
 #pragma once
 
 #include <utility>

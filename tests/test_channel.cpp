@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -17,7 +18,10 @@
 #include "runtime/channel.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/task.hpp"
+#include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
+
+using namespace std::chrono_literals;
 
 using runtime::Channel;
 using runtime::Executor;
@@ -259,4 +263,51 @@ TEST_CASE("channel: a cancelled Send that had been notified passes the room on")
   CHECK(ready(poll_with(survivor, second)));
   auto recv = channel.recv();
   CHECK(ready(poll_with(recv, counter)) == 2);  // the cancelled send's value never went in
+}
+
+namespace {
+// An item whose move can be made to throw, to drive a Send down its exception path.
+struct Fragile {
+  bool poison = false;
+  explicit Fragile(bool p = false) : poison(p) {}
+  Fragile(Fragile&& other) : poison(other.poison) {
+    if (poison && armed) throw std::runtime_error("move failed");
+  }
+  Fragile& operator=(Fragile&&) = default;
+  static inline bool armed = false;
+};
+}  // namespace
+
+TEST_CASE("channel: a notified send that throws passes the notification on") {
+  runtime::Executor executor;
+  runtime::Channel<Fragile> channel(1);
+  bool third_sent = false;
+  Fragile::armed = false;
+  executor.spawn([](runtime::Channel<Fragile>& ch) -> runtime::Task<> {
+    Fragile item;
+    (void)co_await ch.send(std::move(item));
+  }(channel));
+  // The second sender (whose item will throw) and the third wait for room, in that order.
+  executor.spawn([](runtime::Channel<Fragile>& ch) -> runtime::Task<> {
+    try {
+      Fragile item(true);
+      (void)co_await ch.send(std::move(item));
+    } catch (const std::runtime_error&) {
+    }
+  }(channel));
+  auto third = executor.spawn([](runtime::Channel<Fragile>& ch, bool& done) -> runtime::Task<> {
+    Fragile item;
+    (void)co_await ch.send(std::move(item));
+    done = true;
+  }(channel, third_sent));
+  executor.block_on(runtime::yield_now());  // all three ran once; two of them now wait
+  Fragile::armed = true;
+  // One recv makes room and notifies the second sender, which throws while enqueuing: the
+  // room must go to the third, not be lost with the exception.
+  (void)executor.block_on(channel.recv());
+  // Bounded: with the notification lost, the third sender would wait for ever.
+  const auto finished = executor.block_on(runtime::with_timeout(std::move(third), 5s));
+  Fragile::armed = false;
+  CHECK(finished.has_value());
+  CHECK(third_sent);
 }

@@ -26,12 +26,15 @@
 #include "data_layer/data.hpp"
 #include "data_layer/decode_error.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/sleep.hpp"
 #include "runtime/socket_address.hpp"
 #include "runtime/task.hpp"
 #include "runtime/tcp_listener.hpp"
 #include "runtime/tcp_receiver.hpp"
 #include "runtime/tcp_sender.hpp"
 #include "runtime/tcp_stream.hpp"
+#include "runtime/when_any.hpp"
+#include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
 
 using namespace std::chrono_literals;
@@ -465,4 +468,37 @@ TEST_CASE("socket address: a host that cannot be resolved is invalid_argument") 
   CHECK_THROWS_AS(SocketAddress::resolve("", 80), std::invalid_argument);
   // No lookup of a real name here: that would send a DNS query off this machine.
   CHECK_THROWS_AS(SocketAddress::resolve("[::1", 80), std::invalid_argument);
+}
+
+TEST_CASE("tcp: a stream that waited on one executor can be read on another") {
+  TcpListener listener = listen_on("127.0.0.1");
+  runtime::Executor connecting;
+  TcpStream client = connecting.block_on(TcpStream::connect(listener.local_address()));
+  // A read that waits and is cancelled binds the socket to this executor's reactor.
+  const bool early = connecting.block_on([](TcpStream& c) -> Task<bool> {
+    TcpReceiver receiver(c.socket());
+    std::array<std::uint8_t, 1> byte{};
+    auto read = co_await runtime::with_timeout(receiver.read_exact(byte), 1ms);
+    co_return read.has_value();
+  }(client));
+  REQUIRE(!early);
+  runtime::Executor reading;
+  // The read waits first (EAGAIN), then the peer writes: the wake must reach the executor
+  // that is reading, not the one that connected (which nobody is running any more).
+  const bool got = reading.block_on([](TcpListener& l, TcpStream& c) -> Task<bool> {
+    TcpStream server = co_await l.accept();
+    auto writer = runtime::spawn([](TcpStream& s) -> Task<> {
+      co_await runtime::yield_now();
+      co_await runtime::yield_now();
+      co_await runtime::TcpSender(s.socket(), std::string_view("hi"));
+    }(server));
+    TcpReceiver receiver(c.socket());
+    std::array<std::uint8_t, 2> buffer{};
+    // The deadline is listed first, so a read rescued by the timer (a lost wake-up that the
+    // timeout's own wake papers over) counts as the failure it is.
+    auto outcome = co_await runtime::when_any(runtime::Sleep(2s), receiver.read_exact(buffer));
+    co_await writer;
+    co_return outcome.index() == 1;
+  }(listener, client));
+  CHECK(got);
 }
