@@ -113,20 +113,35 @@ void report_drop(std::exception_ptr error, const Connection& connection, Stats& 
   }
 }
 
+// oneshot, step 1: read the one request, bounded by the idle timeout. False when the peer
+// closed without asking anything. A coroutine of its own so that its frame (the receiver,
+// the decoder, the read's awaiter and its output) is freed before the work delay: a
+// connection waiting out its second keeps only serve_oneshot's small frame, which is what
+// lets 10,000 waiting connections fit in a few MB (docs/BENCHMARKS.md).
+runtime::Task<bool> read_request(runtime::Socket& socket, const Config& config) {
+  runtime::TcpReceiver receiver(socket, config.max_frame);
+  auto request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
+  if (!request) throw idle_timeout(config);
+  co_return request->has_value();
+}
+
+// oneshot, step 3: the whole greeting, bounded by the idle timeout (a peer that never reads).
+runtime::Task<void> send_greeting(runtime::Socket& socket, const Config& config) {
+  auto sent =
+      co_await runtime::with_timeout(runtime::TcpSender(socket, kGreeting), config.idle_timeout);
+  if (!sent) throw write_timeout(config);
+}
+
 // oneshot: one request, the work delay, the 14-byte greeting, close (docs/PROTOCOL.md).
 runtime::Task<void> serve_oneshot(Connection connection, [[maybe_unused]] InFlight::Guard in_flight,
                                   HandlerContext& context) {
-  const Config& config = context.config;
-  runtime::Socket& socket = connection.socket;
-  runtime::TcpReceiver receiver(socket, config.max_frame);
   try {
-    auto request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
-    if (!request) throw idle_timeout(config);
-    if (!*request) co_return;  // closed without asking anything: nothing is owed
-    co_await runtime::Sleep(config.work_delay());
-    auto sent =
-        co_await runtime::with_timeout(runtime::TcpSender(socket, kGreeting), config.idle_timeout);
-    if (!sent) throw write_timeout(config);
+    // Awaited into a variable, not inside the if: GCC 12 miscompiles `if (!co_await ...)`
+    // here and never polls the read (docs/RUNTIME.md, compiler notes).
+    const bool asked = co_await read_request(connection.socket, context.config);
+    if (!asked) co_return;
+    co_await runtime::Sleep(context.config.work_delay());
+    co_await send_greeting(connection.socket, context.config);
   } catch (...) {
     report_drop(std::current_exception(), connection, context.stats);
   }
