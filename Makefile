@@ -121,7 +121,7 @@ clean:
 
 ## format: reformat every source file with clang-format (.clang-format at the root)
 format:
-	clang-format -i $(wildcard */*.hpp */*.cpp scripts/*/*.cpp)
+	clang-format -i $(wildcard */*.hpp */*.cpp runtime/detail/*.hpp runtime/detail/*.cpp scripts/*/*.cpp)
 
 ## help: list the targets and the knobs (CXX, SANITIZE, POLLER)
 help:

@@ -20,6 +20,7 @@
 #include "runtime/task.hpp"
 #include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
+#include "tests/test_harness.hpp"
 
 using namespace std::chrono_literals;
 
@@ -27,45 +28,10 @@ using runtime::Channel;
 using runtime::Executor;
 using runtime::Task;
 
+using test::CountingWaker;
+using test::poll_with;
+
 namespace {
-
-// A waker that counts its wakes and live references; it must outlive every Waker made
-// from it.
-class WakeCounter {
- public:
-  runtime::Waker waker() {
-    refs_.fetch_add(1);
-    return runtime::Waker(runtime::RawWaker{this, &kVTable});
-  }
-  int wakes() const { return wakes_.load(); }
-  int refs() const { return refs_.load(); }
-
- private:
-  static WakeCounter* self(const void* data) {
-    return static_cast<WakeCounter*>(const_cast<void*>(data));
-  }
-  static runtime::RawWaker clone(const void* data) {
-    self(data)->refs_.fetch_add(1);
-    return runtime::RawWaker{data, &kVTable};
-  }
-  static void wake(const void* data) {
-    self(data)->wakes_.fetch_add(1);
-    self(data)->refs_.fetch_sub(1);
-  }
-  static void wake_by_ref(const void* data) { self(data)->wakes_.fetch_add(1); }
-  static void drop(const void* data) { self(data)->refs_.fetch_sub(1); }
-  static constexpr runtime::RawWakerVTable kVTable{&clone, &wake, &wake_by_ref, &drop};
-
-  std::atomic<int> wakes_{0};
-  std::atomic<int> refs_{0};
-};
-
-template <class F>
-auto poll_with(F& future, WakeCounter& counter) {
-  const runtime::Waker waker = counter.waker();
-  runtime::Context cx(waker);
-  return future.poll(cx);
-}
 
 // The value of a Ready poll (fails the test if it is Pending).
 template <class T>
@@ -98,8 +64,8 @@ TEST_CASE("channel: values come out in the order they were sent") {
 
 TEST_CASE("channel: send waits while the channel is full and resumes when recv frees room") {
   Channel<int> channel(2);
-  WakeCounter sender;
-  WakeCounter receiver;
+  CountingWaker sender;
+  CountingWaker receiver;
   auto one = channel.send(1);
   auto two = channel.send(2);
   auto three = channel.send(3);
@@ -107,11 +73,11 @@ TEST_CASE("channel: send waits while the channel is full and resumes when recv f
   CHECK(ready(poll_with(two, sender)));
   CHECK(poll_with(three, sender).is_pending());  // full: backpressure
   CHECK(channel.size() == 2);
-  CHECK(sender.wakes() == 0);
+  CHECK(sender.woken() == 0);
 
   auto first = channel.recv();
   CHECK(ready(poll_with(first, receiver)) == 1);
-  CHECK(sender.wakes() == 1);  // the room went to the waiting sender
+  CHECK(sender.woken() == 1);  // the room went to the waiting sender
   CHECK(ready(poll_with(three, sender)));
   CHECK(channel.size() == 2);
 
@@ -150,12 +116,12 @@ TEST_CASE("channel: a fast producer is held to the consumer's pace") {
 
 TEST_CASE("channel: close wakes waiting receivers, which drain and then get nullopt") {
   Channel<int> channel(4);
-  WakeCounter waiting;
-  WakeCounter other;
+  CountingWaker waiting;
+  CountingWaker other;
   auto empty_recv = channel.recv();
   CHECK(poll_with(empty_recv, waiting).is_pending());
   channel.close();
-  CHECK(waiting.wakes() == 1);
+  CHECK(waiting.woken() == 1);
   CHECK_FALSE(ready(poll_with(empty_recv, waiting)).has_value());
 
   Channel<int> with_items(4);
@@ -176,14 +142,14 @@ TEST_CASE("channel: close wakes waiting receivers, which drain and then get null
 
 TEST_CASE("channel: close wakes waiting senders, which get false, and later sends fail") {
   Channel<int> channel(1);
-  WakeCounter counter;
-  WakeCounter blocked;
+  CountingWaker counter;
+  CountingWaker blocked;
   auto fill = channel.send(1);
   CHECK(ready(poll_with(fill, counter)));
   auto waiting = channel.send(2);
   CHECK(poll_with(waiting, blocked).is_pending());
   channel.close();
-  CHECK(blocked.wakes() == 1);
+  CHECK(blocked.woken() == 1);
   CHECK_FALSE(ready(poll_with(waiting, blocked)));
   auto late = channel.send(3);
   CHECK_FALSE(ready(poll_with(late, counter)));
@@ -223,9 +189,9 @@ TEST_CASE("channel: a producer and a consumer on two executors on two threads") 
 
 TEST_CASE("channel: a cancelled Recv that had been notified passes the notification on") {
   Channel<int> channel(4);
-  WakeCounter first;
-  WakeCounter second;
-  WakeCounter sender;
+  CountingWaker first;
+  CountingWaker second;
+  CountingWaker sender;
   auto survivor = channel.recv();
   {
     auto cancelled = channel.recv();
@@ -233,10 +199,10 @@ TEST_CASE("channel: a cancelled Recv that had been notified passes the notificat
     CHECK(poll_with(survivor, second).is_pending());
     auto send = channel.send(7);
     CHECK(ready(poll_with(send, sender)));
-    CHECK(first.wakes() == 1);  // the item was announced to the first in line...
-    CHECK(second.wakes() == 0);
+    CHECK(first.woken() == 1);  // the item was announced to the first in line...
+    CHECK(second.woken() == 0);
   }                            // ...which goes away without taking it
-  CHECK(second.wakes() == 1);  // so the next receiver hears of it instead
+  CHECK(second.woken() == 1);  // so the next receiver hears of it instead
   CHECK(ready(poll_with(survivor, second)) == 7);
   CHECK(first.refs() == 0);
   CHECK(second.refs() == 0);
@@ -244,9 +210,9 @@ TEST_CASE("channel: a cancelled Recv that had been notified passes the notificat
 
 TEST_CASE("channel: a cancelled Send that had been notified passes the room on") {
   Channel<int> channel(1);
-  WakeCounter counter;
-  WakeCounter first;
-  WakeCounter second;
+  CountingWaker counter;
+  CountingWaker first;
+  CountingWaker second;
   auto fill = channel.send(0);
   CHECK(ready(poll_with(fill, counter)));
   auto survivor = channel.send(2);
@@ -256,10 +222,10 @@ TEST_CASE("channel: a cancelled Send that had been notified passes the room on")
     CHECK(poll_with(survivor, second).is_pending());
     auto recv = channel.recv();
     CHECK(ready(poll_with(recv, counter)) == 0);
-    CHECK(first.wakes() == 1);
-    CHECK(second.wakes() == 0);
+    CHECK(first.woken() == 1);
+    CHECK(second.woken() == 0);
   }
-  CHECK(second.wakes() == 1);
+  CHECK(second.woken() == 1);
   CHECK(ready(poll_with(survivor, second)));
   auto recv = channel.recv();
   CHECK(ready(poll_with(recv, counter)) == 2);  // the cancelled send's value never went in

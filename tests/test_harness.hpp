@@ -62,6 +62,15 @@ class CountingWaker {
   std::atomic<int> wakes_by_ref_{0};
 };
 
+// Polls `future` once with a new reference from `counter`, given back after the poll: for
+// tests that step a future by hand without a Stepper.
+template <class F>
+auto poll_with(F& future, CountingWaker& counter) {
+  const runtime::Waker waker = counter.waker();
+  runtime::Context cx(waker);
+  return future.poll(cx);
+}
+
 template <runtime::Future F>
 class Stepper {
  public:

@@ -20,6 +20,7 @@
 #include "runtime/when_any.hpp"
 #include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
+#include "tests/test_harness.hpp"
 
 using namespace std::chrono_literals;
 using runtime::Executor;
@@ -28,6 +29,9 @@ using runtime::Task;
 using runtime::TcpReceiver;
 using runtime::TcpSender;
 
+using test::CountingWaker;
+using test::poll_with;
+
 namespace {
 
 // Two connected, nonblocking stream sockets: the reactor treats them like TCP sockets.
@@ -35,44 +39,6 @@ std::pair<Socket, Socket> socket_pair() {
   int fds[2];
   REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
   return {Socket(fds[0]), Socket(fds[1])};
-}
-
-// A waker that counts its wakes and live references; it must outlive every Waker made
-// from it.
-class WakeCounter {
- public:
-  runtime::Waker waker() {
-    refs_.fetch_add(1);
-    return runtime::Waker(runtime::RawWaker{this, &kVTable});
-  }
-  int wakes() const { return wakes_.load(); }
-  int refs() const { return refs_.load(); }
-
- private:
-  static WakeCounter* self(const void* data) {
-    return static_cast<WakeCounter*>(const_cast<void*>(data));
-  }
-  static runtime::RawWaker clone(const void* data) {
-    self(data)->refs_.fetch_add(1);
-    return runtime::RawWaker{data, &kVTable};
-  }
-  static void wake(const void* data) {
-    self(data)->wakes_.fetch_add(1);
-    self(data)->refs_.fetch_sub(1);
-  }
-  static void wake_by_ref(const void* data) { self(data)->wakes_.fetch_add(1); }
-  static void drop(const void* data) { self(data)->refs_.fetch_sub(1); }
-  static constexpr runtime::RawWakerVTable kVTable{&clone, &wake, &wake_by_ref, &drop};
-
-  std::atomic<int> wakes_{0};
-  std::atomic<int> refs_{0};
-};
-
-template <class F>
-auto poll_with(F& future, WakeCounter& counter) {
-  const runtime::Waker waker = counter.waker();
-  runtime::Context cx(waker);
-  return future.poll(cx);
 }
 
 Task<> send_after_yield(Socket& socket, std::string_view text) {
@@ -100,8 +66,8 @@ TEST_CASE("reactor: a finished read leaves no waiter behind") {
 TEST_CASE("reactor: a read destroyed while pending leaves no waiter behind") {
   Executor executor;
   auto [reader, writer] = socket_pair();
-  WakeCounter counter;
-  executor.block_on([](Executor& executor, Socket& reader, WakeCounter& counter) -> Task<> {
+  CountingWaker counter;
+  executor.block_on([](Executor& executor, Socket& reader, CountingWaker& counter) -> Task<> {
     TcpReceiver receiver(reader);
     {
       auto read = receiver.read_frame();
@@ -118,7 +84,7 @@ TEST_CASE("reactor: a read destroyed while pending leaves no waiter behind") {
     CHECK(executor.reactor().fds_waited_on() == 0);
   }(executor, reader, counter));
   CHECK(executor.reactor().fds_waited_on() == 0);
-  CHECK(counter.wakes() == 0);
+  CHECK(counter.woken() == 0);
 }
 
 TEST_CASE("reactor: a write destroyed while pending leaves no waiter behind") {
@@ -135,8 +101,8 @@ TEST_CASE("reactor: a write destroyed while pending leaves no waiter behind") {
 TEST_CASE("reactor: closing a Socket deregisters it") {
   Executor executor;
   auto [reader, writer] = socket_pair();
-  WakeCounter counter;
-  executor.block_on([](Executor& executor, Socket& reader, WakeCounter& counter) -> Task<> {
+  CountingWaker counter;
+  executor.block_on([](Executor& executor, Socket& reader, CountingWaker& counter) -> Task<> {
     TcpReceiver receiver(reader);
     auto read = receiver.read_frame();
     CHECK(poll_with(read, counter).is_pending());
@@ -146,13 +112,13 @@ TEST_CASE("reactor: closing a Socket deregisters it") {
     CHECK(counter.refs() == 0);
     co_return;
   }(executor, reader, counter));
-  CHECK(counter.wakes() == 0);
+  CHECK(counter.woken() == 0);
 }
 
 TEST_CASE("reactor: an fd number reused after close does not inherit a stale waiter") {
   Executor executor;
-  WakeCounter stale;
-  executor.block_on([](WakeCounter& stale) -> Task<> {
+  CountingWaker stale;
+  executor.block_on([](CountingWaker& stale) -> Task<> {
     auto [old_reader, old_writer] = socket_pair();
     const int number = old_reader.fd();
     {
@@ -178,7 +144,7 @@ TEST_CASE("reactor: an fd number reused after close does not inherit a stale wai
     co_await sending;
     CHECK(std::string_view(reinterpret_cast<const char*>(bytes.data()), 4) == "new!");
   }(stale));
-  CHECK(stale.wakes() == 0);
+  CHECK(stale.woken() == 0);
   CHECK(stale.refs() == 0);
 }
 

@@ -14,50 +14,16 @@
 #include "runtime/semaphore.hpp"
 #include "runtime/task.hpp"
 #include "runtime/yield_now.hpp"
+#include "tests/test_harness.hpp"
 
 using runtime::Executor;
 using runtime::Semaphore;
 using runtime::Task;
 
+using test::CountingWaker;
+using test::poll_with;
+
 namespace {
-
-// A waker that counts its wakes and live references; it must outlive every Waker made
-// from it.
-class WakeCounter {
- public:
-  runtime::Waker waker() {
-    refs_.fetch_add(1);
-    return runtime::Waker(runtime::RawWaker{this, &kVTable});
-  }
-  int wakes() const { return wakes_.load(); }
-  int refs() const { return refs_.load(); }
-
- private:
-  static WakeCounter* self(const void* data) {
-    return static_cast<WakeCounter*>(const_cast<void*>(data));
-  }
-  static runtime::RawWaker clone(const void* data) {
-    self(data)->refs_.fetch_add(1);
-    return runtime::RawWaker{data, &kVTable};
-  }
-  static void wake(const void* data) {
-    self(data)->wakes_.fetch_add(1);
-    self(data)->refs_.fetch_sub(1);
-  }
-  static void wake_by_ref(const void* data) { self(data)->wakes_.fetch_add(1); }
-  static void drop(const void* data) { self(data)->refs_.fetch_sub(1); }
-  static constexpr runtime::RawWakerVTable kVTable{&clone, &wake, &wake_by_ref, &drop};
-
-  std::atomic<int> wakes_{0};
-  std::atomic<int> refs_{0};
-};
-
-template <class F>
-auto poll_with(F& future, WakeCounter& counter) {
-  const runtime::Waker waker = counter.waker();
-  runtime::Context cx(waker);
-  return future.poll(cx);
-}
 
 // Takes the permit out of a Ready poll.
 Semaphore::Permit take(runtime::Poll<Semaphore::Permit> poll) {
@@ -87,7 +53,7 @@ class FlagOnPending {
 
 TEST_CASE("semaphore: acquire takes a free permit at once, and Permit gives it back") {
   Semaphore semaphore(2);
-  WakeCounter counter;
+  CountingWaker counter;
   {
     auto acquire = semaphore.acquire();
     Semaphore::Permit first = take(poll_with(acquire, counter));
@@ -110,16 +76,16 @@ TEST_CASE("semaphore: acquire takes a free permit at once, and Permit gives it b
   empty.reset();
   CHECK(semaphore.available() == 2);
   CHECK(counter.refs() == 0);
-  CHECK(counter.wakes() == 0);
+  CHECK(counter.woken() == 0);
 }
 
 TEST_CASE("semaphore: waiters are served in arrival order") {
   Semaphore semaphore(1);
-  WakeCounter holder_waker;
+  CountingWaker holder_waker;
   auto first = semaphore.acquire();
   Semaphore::Permit held = take(poll_with(first, holder_waker));
 
-  WakeCounter wakers[3];
+  CountingWaker wakers[3];
   std::vector<Semaphore::Acquire> waiting;
   waiting.reserve(3);  // the futures must not move once polled
   for (int i = 0; i < 3; ++i) {
@@ -128,12 +94,12 @@ TEST_CASE("semaphore: waiters are served in arrival order") {
   }
   for (int i = 0; i < 3; ++i) {
     held.reset();  // hands the permit to the oldest waiter, and only to it
-    CHECK(wakers[i].wakes() == 1);
+    CHECK(wakers[i].woken() == 1);
     for (int j = i + 1; j < 3; ++j)
-      CHECK(wakers[j].wakes() == 0);
+      CHECK(wakers[j].woken() == 0);
     // A newcomer finds no free permit: the released one already belongs to waiter i.
+    CountingWaker newcomer_waker;  // declared first: it must outlive the waker it lends
     auto newcomer = semaphore.acquire();
-    WakeCounter newcomer_waker;
     CHECK(poll_with(newcomer, newcomer_waker).is_pending());
     CHECK(semaphore.available() == 0);
     held = take(poll_with(waiting[i], wakers[i]));
@@ -187,16 +153,16 @@ TEST_CASE("semaphore: a permit released on another thread wakes the waiting task
 
 TEST_CASE("semaphore: an acquire cancelled after it was handed a permit passes it on") {
   Semaphore semaphore(1);
-  WakeCounter holder_waker;
-  WakeCounter first_waker;
-  WakeCounter second_waker;
+  CountingWaker holder_waker;
+  CountingWaker first_waker;
+  CountingWaker second_waker;
   auto holder = semaphore.acquire();
   Semaphore::Permit held = take(poll_with(holder, holder_waker));
   {
     auto first = semaphore.acquire();
     CHECK(poll_with(first, first_waker).is_pending());
     held.reset();  // the permit now belongs to `first`
-    CHECK(first_waker.wakes() == 1);
+    CHECK(first_waker.woken() == 1);
     CHECK(semaphore.available() == 0);
   }  // destroyed before it took the permit: with nobody else waiting, back to the pool
   CHECK(semaphore.available() == 1);
@@ -210,10 +176,10 @@ TEST_CASE("semaphore: an acquire cancelled after it was handed a permit passes i
     CHECK(poll_with(cancelled, first_waker).is_pending());
     CHECK(poll_with(survivor, second_waker).is_pending());
     held.reset();
-    CHECK(first_waker.wakes() == 2);
+    CHECK(first_waker.woken() == 2);
     CHECK(semaphore.available() == 0);
   }
-  CHECK(second_waker.wakes() == 1);
+  CHECK(second_waker.woken() == 1);
   CHECK(semaphore.available() == 0);  // it belongs to the survivor now
   {
     Semaphore::Permit permit = take(poll_with(survivor, second_waker));
@@ -224,7 +190,7 @@ TEST_CASE("semaphore: an acquire cancelled after it was handed a permit passes i
 
 TEST_CASE("semaphore: an acquire cancelled before it was served leaves the queue") {
   Semaphore semaphore(0);
-  WakeCounter counter;
+  CountingWaker counter;
   {
     auto acquire = semaphore.acquire();
     CHECK(poll_with(acquire, counter).is_pending());
@@ -232,6 +198,6 @@ TEST_CASE("semaphore: an acquire cancelled before it was served leaves the queue
   }
   CHECK(counter.refs() == 0);  // its waker went with it
   semaphore.release();
-  CHECK(counter.wakes() == 0);
+  CHECK(counter.woken() == 0);
   CHECK(semaphore.available() == 1);  // not handed to the departed waiter
 }

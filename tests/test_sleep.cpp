@@ -11,6 +11,7 @@
 #include "runtime/executor.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/task.hpp"
+#include "tests/test_harness.hpp"
 
 using namespace std::chrono_literals;
 using runtime::Executor;
@@ -18,48 +19,10 @@ using runtime::Sleep;
 using runtime::Task;
 using Clock = std::chrono::steady_clock;
 
-namespace {
+using test::CountingWaker;
+using test::poll_with;
 
-// A waker that counts its wakes and live references; it must outlive every Waker made
-// from it. (Local, so this file depends on nothing but the runtime.)
-class WakeCounter {
- public:
-  runtime::Waker waker() {
-    refs_.fetch_add(1);
-    return runtime::Waker(runtime::RawWaker{this, &kVTable});
-  }
-  int wakes() const { return wakes_.load(); }
-  int refs() const { return refs_.load(); }
-
- private:
-  static WakeCounter* self(const void* data) {
-    return static_cast<WakeCounter*>(const_cast<void*>(data));
-  }
-  static runtime::RawWaker clone(const void* data) {
-    self(data)->refs_.fetch_add(1);
-    return runtime::RawWaker{data, &kVTable};
-  }
-  static void wake(const void* data) {
-    self(data)->wakes_.fetch_add(1);
-    self(data)->refs_.fetch_sub(1);
-  }
-  static void wake_by_ref(const void* data) { self(data)->wakes_.fetch_add(1); }
-  static void drop(const void* data) { self(data)->refs_.fetch_sub(1); }
-  static constexpr runtime::RawWakerVTable kVTable{&clone, &wake, &wake_by_ref, &drop};
-
-  std::atomic<int> wakes_{0};
-  std::atomic<int> refs_{0};
-};
-
-// One poll of `future` with a waker from `counter`, as an executor would do it.
-template <class F>
-auto poll_with(F& future, WakeCounter& counter) {
-  const runtime::Waker waker = counter.waker();
-  runtime::Context cx(waker);
-  return future.poll(cx);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("sleep: completes no earlier than its deadline") {
   Executor executor;
@@ -107,7 +70,7 @@ TEST_CASE("sleep: a sleeping task is not polled until its deadline") {
 TEST_CASE("sleep: a dropped Sleep removes its timer from the reactor") {
   Executor executor;
   executor.block_on([](Executor& executor) -> Task<> {
-    WakeCounter counter;
+    CountingWaker counter;
     {
       Sleep sleep(1h);
       CHECK(poll_with(sleep, counter).is_pending());
@@ -118,7 +81,7 @@ TEST_CASE("sleep: a dropped Sleep removes its timer from the reactor") {
     }
     CHECK(executor.reactor().timers() == 0);
     CHECK(counter.refs() == 0);  // and gave it back
-    CHECK(counter.wakes() == 0);
+    CHECK(counter.woken() == 0);
     co_return;
   }(executor));
   CHECK(executor.reactor().timers() == 0);
@@ -127,7 +90,7 @@ TEST_CASE("sleep: a dropped Sleep removes its timer from the reactor") {
 TEST_CASE("sleep: a moved Sleep keeps one timer and it is removed once") {
   Executor executor;
   executor.block_on([](Executor& executor) -> Task<> {
-    WakeCounter counter;
+    CountingWaker counter;
     {
       Sleep first(1h);
       CHECK(poll_with(first, counter).is_pending());
@@ -147,7 +110,7 @@ TEST_CASE("sleep: a moved Sleep keeps one timer and it is removed once") {
 
 TEST_CASE("sleep: Sleep::until a time in the past is ready at once, without a timer") {
   // No executor at all: a sleep that is already due must not even look for a reactor.
-  WakeCounter counter;
+  CountingWaker counter;
   Sleep past = Sleep::until(Clock::now() - 1s);
   CHECK(poll_with(past, counter).is_ready());
   CHECK(counter.refs() == 0);
@@ -164,15 +127,15 @@ TEST_CASE("sleep: Sleep::until a time in the past is ready at once, without a ti
 TEST_CASE("sleep: a woken sleep wakes the latest waker it was polled with") {
   Executor executor;
   executor.block_on([]() -> Task<> {
-    WakeCounter first;
-    WakeCounter second;
+    CountingWaker first;
+    CountingWaker second;
     Sleep sleep(20ms);
     CHECK(poll_with(sleep, first).is_pending());
     CHECK(poll_with(sleep, second).is_pending());
     CHECK(first.refs() == 0);  // replaced, so released
     co_await Sleep(40ms);      // the first sleep's timer fires while this one waits
-    CHECK(first.wakes() == 0);
-    CHECK(second.wakes() == 1);
+    CHECK(first.woken() == 0);
+    CHECK(second.woken() == 1);
     CHECK(second.refs() == 0);
   }());
 }

@@ -9,9 +9,13 @@ thread_local RunQueue* t_owned_queue = nullptr;
 RunQueue::OwnerScope::OwnerScope(RunQueue& queue) : previous_(t_owned_queue) {
   t_owned_queue = &queue;
 }
-RunQueue::OwnerScope::~OwnerScope() { t_owned_queue = previous_; }
+RunQueue::OwnerScope::~OwnerScope() {
+  t_owned_queue = previous_;
+}
 
-bool RunQueue::on_owner_thread() const { return t_owned_queue == this; }
+bool RunQueue::on_owner_thread() const {
+  return t_owned_queue == this;
+}
 
 bool RunQueue::push(TaskHeader* task) {
   if (on_owner_thread()) {

@@ -7,15 +7,21 @@
 namespace runtime::detail {
 namespace {
 
-TaskHeader* header(const void* data) { return static_cast<TaskHeader*>(const_cast<void*>(data)); }
+TaskHeader* header(const void* data) {
+  return static_cast<TaskHeader*>(const_cast<void*>(data));
+}
 
 RawWaker clone_waker(const void* data);
 void wake(const void* data) {
   header(data)->schedule();
   header(data)->unref();
 }
-void wake_by_ref(const void* data) { header(data)->schedule(); }
-void drop_waker(const void* data) { header(data)->unref(); }
+void wake_by_ref(const void* data) {
+  header(data)->schedule();
+}
+void drop_waker(const void* data) {
+  header(data)->unref();
+}
 
 }  // namespace
 
@@ -31,7 +37,7 @@ RawWaker clone_waker(const void* data) {
 void TaskHeader::schedule() {
   if (finished_.load(std::memory_order_acquire)) return;
   if (scheduled_.exchange(true, std::memory_order_acq_rel)) return;  // queued already
-  ref();  // the run queue's reference
+  ref();                                                             // the run queue's reference
   if (!queue_->push(this)) unref();  // the executor is gone: nobody will poll it
 }
 
