@@ -91,6 +91,17 @@ Task<void> Connection::send(Data frame, milliseconds timeout) {
   co_await write_out(timeout);
 }
 
+Task<void> Connection::send(std::vector<Data> frames, milliseconds timeout) {
+  state_->out.clear();
+  for (const Data& frame : frames)
+    data_layer::serialize_into(frame, state_->out);
+  co_await write_out(timeout);
+}
+
+bool Connection::reply_ready() const {
+  return state_->receiver.has_frame();
+}
+
 Task<Data> Connection::receive(milliseconds timeout) {
   std::optional<std::optional<Data>> frame;
   try {

@@ -71,7 +71,12 @@ class Connection {
   // Pipelining: send() writes a frame without waiting for any reply; receive() returns the
   // next reply, in request order. Several send()s may precede the receive()s.
   runtime::Task<void> send(data_layer::Data frame, milliseconds timeout);
+  // Several frames in one buffer: one system call for the batch, which is what makes
+  // pipelining cheap for the client as well as for the server.
+  runtime::Task<void> send(std::vector<data_layer::Data> frames, milliseconds timeout);
   runtime::Task<data_layer::Data> receive(milliseconds timeout);
+  // A reply already arrived and waits in the receiver: receive() will not block.
+  bool reply_ready() const;
   // Writes every request in one buffer (one system call when it fits), then reads as many
   // replies; returns them in order.
   runtime::Task<std::vector<data_layer::Data>> pipeline(std::vector<data_layer::Data> requests,

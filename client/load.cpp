@@ -151,11 +151,15 @@ struct Pipe {
   }
 };
 
-// Sends the claimed request, opening the connection first if there is none.
-Task<void> stream_send(ThreadLoad& load, Pipe& pipe, Dispenser::Claim claim) {
+// Sends the claimed requests in one write, opening the connection first if there is none.
+Task<void> stream_send(ThreadLoad& load, Pipe& pipe, std::vector<Dispenser::Claim> claims) {
   std::optional<ClientError> error;
-  Data request = load.make_request(claim.index);
-  pipe.in_flight.push_back({request, claim.index, claim.scheduled});
+  std::vector<Data> requests;
+  requests.reserve(claims.size());
+  for (const Dispenser::Claim& claim : claims) {
+    requests.push_back(load.make_request(claim.index));
+    pipe.in_flight.push_back({requests.back(), claim.index, claim.scheduled});
+  }
   try {
     if (!pipe.connection) {
       unsigned retries = 0;
@@ -168,7 +172,7 @@ Task<void> stream_send(ThreadLoad& load, Pipe& pipe, Dispenser::Claim claim) {
       }
       if (retries > 0) ++load.stats.retried;
     }
-    co_await pipe.connection->send(std::move(request), load.options.timeout);
+    co_await pipe.connection->send(std::move(requests), load.options.timeout);
   } catch (const ClientError& caught) {
     error = caught;
   }
@@ -210,10 +214,23 @@ Task<void> stream_worker(ThreadLoad& load) {
     const bool due = next && (pipe.in_flight.empty() || next->scheduled <= Clock::now());
     if (window_open && due) {
       co_await wait_for(next->scheduled);
-      co_await stream_send(load, pipe, *next);
+      // Every request the window allows and that is due goes out in the same write: with
+      // --pipeline 16, one system call instead of sixteen (docs/BENCHMARKS.md).
+      std::vector<Dispenser::Claim> batch;
+      batch.push_back(*next);
       next = load.dispenser.claim();
+      while (next && pipe.in_flight.size() + batch.size() < load.options.pipeline &&
+             next->scheduled <= Clock::now()) {
+        batch.push_back(*next);
+        next = load.dispenser.claim();
+      }
+      co_await stream_send(load, pipe, std::move(batch));
     } else {
-      co_await stream_receive(load, pipe);
+      // Take every reply that already arrived before refilling the window, so the refill
+      // goes out as one batch instead of one write per reply.
+      do {
+        co_await stream_receive(load, pipe);
+      } while (pipe.connection && !pipe.in_flight.empty() && pipe.connection->reply_ready());
     }
   }
   if (pipe.connection) pipe.connection->close_write();

@@ -54,6 +54,9 @@ class FrameDecoder {
   // parked without losing anything.
   bool idle() const { return partial_.empty() && ready_head_ == ready_.size(); }
 
+  // A complete frame is waiting: next() will return it without any more bytes.
+  bool has_frame() const { return ready_head_ < ready_.size(); }
+
   std::size_t max_len() const { return max_len_; }
 
   // Heap bytes reserved by the decoder's own buffers (not counting the strings of frames

@@ -56,6 +56,8 @@ class TcpReceiver {
 
   // No partial frame held and no frame waiting: nothing would be lost by closing now.
   bool idle() const { return decoder_.idle(); }
+  // A whole frame already arrived: read_frame() will be ready without a system call.
+  bool has_frame() const { return decoder_.has_frame(); }
 
  private:
   Socket* socket_;

@@ -557,3 +557,15 @@ TEST_CASE("FrameDecoder: always leaving one frame waiting does not grow the queu
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("frame decoder: has_frame says whether next() will return a frame") {
+  data_layer::FrameDecoder decoder;
+  CHECK(!decoder.has_frame());
+  const data_layer::Bytes bytes = data_layer::serialize(data_layer::Data{1, 2, "hi"});
+  decoder.feed(data_layer::ByteView(bytes).first(5));  // half a header: nothing complete
+  CHECK(!decoder.has_frame());
+  decoder.feed(data_layer::ByteView(bytes).subspan(5));
+  CHECK(decoder.has_frame());
+  CHECK(decoder.next().has_value());
+  CHECK(!decoder.has_frame());
+}
