@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "data_layer/data.hpp"
+#include "runtime/readable.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/socket_address.hpp"
 #include "runtime/tcp_receiver.hpp"
@@ -136,6 +137,12 @@ runtime::Task<void> send_greeting(runtime::Socket& socket, const Config& config)
 runtime::Task<void> serve_oneshot(Connection connection, [[maybe_unused]] InFlight::Guard in_flight,
                                   HandlerContext& context) {
   try {
+    // Wait for the first byte holding nothing but a small future: the receiver and its
+    // decoder are made only once there is something to read. Most of the time 10,000
+    // connections spend open is spent here (docs/BENCHMARKS.md, memory).
+    const auto arrived = co_await runtime::with_timeout(runtime::Readable(connection.socket),
+                                                        context.config.idle_timeout);
+    if (!arrived) throw idle_timeout(context.config);
     // Awaited into a variable, not inside the if: GCC 12 miscompiles `if (!co_await ...)`
     // here and never polls the read (docs/RUNTIME.md, compiler notes).
     const bool asked = co_await read_request(connection.socket, context.config);

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "runtime/executor.hpp"
+#include "runtime/readable.hpp"
 #include "runtime/socket.hpp"
 #include "runtime/task.hpp"
 #include "runtime/tcp_receiver.hpp"
@@ -195,4 +196,25 @@ TEST_CASE("reactor: a timer further away than an int of milliseconds still block
   CHECK(runtime::Reactor::wait_timeout_ms(now + 1500us, now) == 2);  // rounded up
   const int far = runtime::Reactor::wait_timeout_ms(now + std::chrono::hours(24 * 60), now);
   CHECK(far > 0);  // 60 days: clamped, not wrapped to a negative "wait for ever"
+}
+
+TEST_CASE("readable: pending until the peer writes, then ready without consuming anything") {
+  auto [left, right] = socket_pair();
+  Executor executor;
+  const auto outcome = executor.block_on([](Socket& l, Socket& r) -> Task<std::size_t> {
+    // Nothing sent yet: a yield (listed second) wins, so Readable was pending.
+    auto quiet = co_await runtime::when_any(runtime::Readable(l), runtime::yield_now());
+    // Then the peer writes, and the reactor wakes the Readable.
+    auto writer = runtime::spawn(send_after_yield(r, "x"));
+    co_await runtime::Readable(l);
+    co_await writer;
+    co_return quiet.index();
+  }(left, right));
+  CHECK(outcome == 1);
+  CHECK(executor.reactor().fds_waited_on() == 0);
+  char byte = 0;
+  CHECK(::recv(left.fd(), &byte, 1, 0) == 1);  // the byte is still there to read
+  CHECK(byte == 'x');
+  right.close();
+  executor.block_on(runtime::Readable(left));  // end of stream counts as readable
 }

@@ -1,0 +1,24 @@
+#include "runtime/readable.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace runtime {
+
+Poll<void> Readable::poll(Context& cx) {
+  for (;;) {
+    char byte;
+    // MSG_PEEK: look, do not take. The byte stays for the reader that comes next.
+    const ssize_t n = ::recv(socket_->fd(), &byte, 1, MSG_PEEK);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      wait_.wait(cx);
+      return Pending{};
+    }
+    wait_.withdraw();
+    return Ready{};
+  }
+}
+
+}  // namespace runtime
