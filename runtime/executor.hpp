@@ -59,10 +59,10 @@ class Executor {
   // completes, and returns its output (or rethrows what it threw).
   template <Future F>
   OutputOf<F> block_on(F future) {
-    assert(!current() && "block_on inside a task: co_await the future instead");
     auto handle = spawn(std::move(future));
     drive_until([&] { return handle.is_finished(); });
-    Context cx(noop_waker_);
+    const Waker finished = Waker::noop();  // the task is done: nothing will need waking
+    Context cx(finished);
     if constexpr (std::is_void_v<OutputOf<F>>) {
       (void)handle.poll(cx);
     } else {
@@ -78,6 +78,8 @@ class Executor {
 
   Reactor& reactor() { return reactor_; }
   std::size_t tasks_alive() const { return alive_.load(std::memory_order_relaxed); }
+  // Counters for tests and benchmarks, kept by the executor's own thread without atomics:
+  // read them only while the executor is not running.
   std::uint64_t polls() const { return polls_; }  // tasks polled so far
   std::uint64_t parks() const { return parks_; }  // times the thread blocked in the reactor
   Parker& parker() { return queue_->parker(); }
@@ -95,8 +97,12 @@ class Executor {
     Reactor::Scope reactor_scope_;
   };
 
+  // The loop behind block_on and run. Not re-entrant: a task that waits for something
+  // co_awaits it; driving the executor from inside one of its tasks would poll the batch
+  // being polled.
   template <class Done>
   void drive_until(Done done) {
+    assert(!current() && "block_on/run inside a task: co_await the future instead");
     Scope scope(*this);
     for (;;) {
       poll_ready();        // 1. and 2.
@@ -115,7 +121,6 @@ class Executor {
   Policy policy_;
   std::shared_ptr<detail::RunQueue> queue_;
   Reactor reactor_;
-  Waker noop_waker_ = Waker::noop();
 
   // Every task not yet finished, so the destructor can cancel them. Spawn may run on any
   // thread, so the list has a lock; it is touched only at spawn and at finish.

@@ -35,8 +35,6 @@ class Poller {
   // EINTR returns with no events, which the caller treats as an early wake-up.
   void wait(int timeout_ms, std::vector<PollEvent>& events);
 
-  static const char* backend_name();
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -34,10 +34,6 @@ Poller::~Poller() {
   close(impl_->epoll_fd);
 }
 
-const char* Poller::backend_name() {
-  return "epoll";
-}
-
 void Poller::set_interest(int fd, bool read, bool write) {
   if (!read && !write) return;  // edge-triggered: staying registered costs nothing
   auto& added = impl_->added;

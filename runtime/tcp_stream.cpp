@@ -31,6 +31,9 @@ void TcpStream::shutdown_write() {
 
 Poll<TcpStream> TcpStream::Connect::poll(Context& cx) {
   const bool connected = socket_ ? finished() : start();
+  // Not a SocketWait like the other leaf futures: a Connect is often moved (into
+  // with_timeout) and owns the socket it waits on, which a SocketWait would have to follow.
+  // Its waiter is given up here, or with the socket if the Connect is dropped.
   if (connected) {
     socket_.forget_writable();  // the stream starts with no waiter left from the handshake
     return TcpStream(std::move(socket_));
