@@ -29,8 +29,7 @@ namespace client {
 
 using std::chrono::milliseconds;
 
-// The oneshot server's whole reply (PROTOCOL.md), without framing.
-inline constexpr std::string_view kGreeting = "Hello, client!";
+using data_layer::kGreeting;  // the reply every oneshot request must get
 // A oneshot reply is 14 bytes; a server that sends more than this is broken or hostile,
 // and is cut off instead of being read into memory for ever.
 inline constexpr std::size_t kOneshotReplyLimit = 1024;

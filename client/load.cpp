@@ -61,8 +61,6 @@ struct ThreadLoad {
   Dispenser& dispenser;
   const ResultLine& result_line;
   Stats stats;
-
-  Timeouts timeouts() const { return {options.connect_timeout, options.timeout}; }
   RetryPolicy retry() const { return {.retries = options.retries}; }
 
   // The book's request: Data{i, i, "Hello, server! i"}, or field3 of --size bytes.

@@ -1,6 +1,5 @@
 #include "client/run.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -12,6 +11,7 @@
 #include "client/load.hpp"
 #include "client/options.hpp"
 #include "client/report.hpp"
+#include "runtime/fd_limit.hpp"
 
 namespace client {
 
@@ -21,22 +21,10 @@ namespace {
 // wake-up fd per executor thread, and slack for the C library.
 constexpr std::size_t kSpareFds = 64;
 
-// Raises the soft open-file limit to the hard one, and returns what is now allowed.
-std::size_t raise_fd_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);  // best effort: on failure the old limit stands
-    getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  return limit.rlim_cur == RLIM_INFINITY ? SIZE_MAX : static_cast<std::size_t>(limit.rlim_cur);
-}
-
 // One socket per worker must fit under the limit; better fewer workers than a run that
 // fails with EMFILE halfway through.
 void fit_concurrency(Options& options, std::ostream& err) {
-  const std::size_t allowed = raise_fd_limit();
+  const std::size_t allowed = runtime::raise_fd_limit();
   const std::size_t room =
       allowed > kSpareFds + options.threads * 2 ? allowed - kSpareFds - options.threads * 2 : 1;
   if (options.concurrency <= room) return;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -37,6 +38,9 @@ inline constexpr std::size_t kHeaderSize = 10;
 // The largest field3 a reader accepts by default. A peer chooses `len`; this bound is what
 // stops it from making us allocate gigabytes with one 10-byte header.
 inline constexpr std::size_t kDefaultMaxLen = 1 << 20;
+
+// The oneshot exchange's whole reply: 14 ASCII bytes, unframed (docs/PROTOCOL.md).
+inline constexpr std::string_view kGreeting = "Hello, client!";
 
 // kHeaderSize + field3.size(): the bytes serialize_into() appends.
 std::size_t frame_size(const Data& data);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "runtime/semaphore.hpp"
 #include "runtime/socket.hpp"
@@ -19,5 +20,8 @@ struct Connection {
   runtime::Socket socket;
   runtime::Semaphore::Permit permit;
 };
+
+// "#17 127.0.0.1:5555", for log lines; just "#17" if the peer reset before we asked.
+std::string describe(const Connection& connection);
 
 }  // namespace server

@@ -68,8 +68,8 @@ runtime::Task<void> Dispatcher::accept_loop() {
       out_of_fds_ = false;
       log_info("accepting again");
     }
-    accepted_.fetch_add(1, std::memory_order_relaxed);
-    Connection connection{next_id_++, std::move(stream->socket()), std::move(permit)};
+    const std::uint64_t id = accepted_.fetch_add(1, std::memory_order_relaxed) + 1;
+    Connection connection{id, std::move(stream->socket()), std::move(permit)};
     Worker& worker = *workers_[next_worker_];
     next_worker_ = (next_worker_ + 1) % workers_.size();
     co_await worker.hand_over(std::move(connection));

@@ -53,10 +53,10 @@ class Dispatcher {
   runtime::Semaphore& permits_;
   ShutdownSignal& shutdown_;
   std::size_t next_worker_ = 0;  // round-robin cursor
-  std::uint64_t next_id_ = 1;
   // Set while accept fails for lack of fds, so that the episode is logged once.
   bool out_of_fds_ = false;
-  std::atomic<std::uint64_t> accepted_{0};  // for tests: how many connections got in
+  // How many connections got in (tests wait on it); the count also numbers them (#id).
+  std::atomic<std::uint64_t> accepted_{0};
   Stats stats_;
 };
 

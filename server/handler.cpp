@@ -80,16 +80,6 @@ std::string_view kind_of(const std::error_code& code) {
   return "io";
 }
 
-std::string describe(const Connection& connection) {
-  std::string text = "#" + std::to_string(connection.id);
-  try {
-    text += " " + runtime::SocketAddress::peer_of(connection.socket.fd()).to_string();
-  } catch (const std::exception&) {
-    // A reset peer may have no address left to name; the id still identifies it.
-  }
-  return text;
-}
-
 // The one place a failed connection is reported: logged once with its reason, counted by kind.
 void report_drop(std::exception_ptr error, const Connection& connection, Stats& stats) {
   std::string_view kind = "internal";

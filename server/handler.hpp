@@ -15,10 +15,12 @@
 //   idle_timeout    the peer sent nothing for --idle-timeout-ms while we waited to read
 //   write_timeout   the peer took none of our reply for --idle-timeout-ms (never reads)
 //   reset, broken_pipe, io              the connection failed (ECONNRESET, EPIPE, other)
+//   internal        anything else (a bug of ours: the message says what)
 #pragma once
 
 #include <string_view>
 
+#include "data_layer/data.hpp"
 #include "runtime/channel.hpp"
 #include "runtime/task.hpp"
 #include "server/config.hpp"
@@ -28,7 +30,7 @@
 
 namespace server {
 
-inline constexpr std::string_view kGreeting = "Hello, client!";
+using data_layer::kGreeting;  // the oneshot reply
 
 // What every handler on one worker shares. Owned by the worker; only its thread touches it.
 struct HandlerContext {

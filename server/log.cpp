@@ -48,10 +48,6 @@ void set_thread_name(std::string name) {
   t_thread_name = std::move(name);
 }
 
-const std::string& thread_name() {
-  return t_thread_name;
-}
-
 void log(LogLevel level, std::string_view message) {
   if (!log_enabled(level)) return;
   std::string line;

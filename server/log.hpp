@@ -26,7 +26,6 @@ bool log_enabled(LogLevel level);
 
 // The name printed in this thread's lines ("One", "Two", "dispatcher").
 void set_thread_name(std::string name);
-const std::string& thread_name();
 
 // Writes "LEVEL [thread] message" if `level` is enabled.
 void log(LogLevel level, std::string_view message);

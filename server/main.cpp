@@ -1,29 +1,14 @@
 // bin/server: parse the command line, start the Server, print where it listens, and wait
 // for SIGINT/SIGTERM. See server/server.hpp for the parts and docs/SERVER.md for the path
 // of a request.
-#include <sys/resource.h>
-
 #include <cstdio>
 #include <exception>
 #include <iostream>
 
+#include "runtime/fd_limit.hpp"
 #include "server/config.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
-
-namespace {
-
-// 10,000 connections need more fds than the usual soft limit of 1024; the hard limit is
-// ours to take. Best effort: if it fails, EMFILE backoff still keeps the server sane.
-void raise_fd_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::optional<server::Config> config;
@@ -38,7 +23,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   server::set_log_level(config->log_level);
-  raise_fd_limit();
+  runtime::raise_fd_limit();  // 10,000 connections need more than 1,024 fds
 
   server::Server server(*config);
   server.install_signal_handlers();

@@ -16,14 +16,18 @@ namespace {
 std::atomic<int> g_signal_fd{-1};
 static_assert(std::atomic<int>::is_always_lock_free);
 
-extern "C" void on_signal(int) {
+// One notification: one byte. Async-signal-safe (a write, errno kept), so the signal
+// handler and notify() share it.
+void write_byte(int fd) {
   const int saved = errno;
-  const int fd = g_signal_fd.load(std::memory_order_relaxed);
-  if (fd >= 0) {
-    const char byte = 's';
-    (void)!::write(fd, &byte, 1);
-  }
+  const char byte = 's';
+  (void)!::write(fd, &byte, 1);
   errno = saved;
+}
+
+extern "C" void on_signal(int) {
+  const int fd = g_signal_fd.load(std::memory_order_relaxed);
+  if (fd >= 0) write_byte(fd);
 }
 
 }  // namespace
@@ -45,10 +49,7 @@ ShutdownSignal::~ShutdownSignal() {
 }
 
 void ShutdownSignal::notify() const {
-  const int saved = errno;
-  const char byte = 'n';
-  (void)!::write(write_fd_, &byte, 1);
-  errno = saved;
+  write_byte(write_fd_);
 }
 
 ShutdownSignal::Notified ShutdownSignal::notified() {

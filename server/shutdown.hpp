@@ -48,7 +48,8 @@ class ShutdownSignal::Notified {
 
  private:
   int fd_;
-  // The read end as a Socket only to wait on it through the reactor; emptied on first wait.
+  // The read end wrapped as a Socket on the first wait, only to wait on it through the
+  // reactor; released (not closed) with the future, since the pipe is the signal's.
   runtime::Socket watch_;
 };
 

@@ -4,10 +4,10 @@
 
 namespace server {
 
-void Stats::count_error(std::string_view kind) {
+void Stats::count_error(std::string_view kind, std::uint64_t count) {
   auto it = errors.find(kind);
   if (it == errors.end()) it = errors.emplace(std::string(kind), 0).first;
-  ++it->second;
+  it->second += count;
 }
 
 std::uint64_t Summary::connections() const {

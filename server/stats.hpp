@@ -16,14 +16,15 @@
 namespace server {
 
 // Error kinds are short fixed names, safe as metric keys: the data_layer's decode kinds
-// ("too_long", "invalid_utf8", "truncated"), and those in handler.hpp and dispatcher.hpp.
+// ("too_long", "invalid_utf8", "truncated"), those in handler.hpp and dispatcher.hpp, and
+// "cut_by_shutdown" (worker.cpp: connections still open when the grace period ran out).
 using ErrorCounts = std::map<std::string, std::uint64_t, std::less<>>;
 
 struct Stats {
   std::uint64_t connections = 0;  // handed to this worker and served (or begun)
   ErrorCounts errors;
 
-  void count_error(std::string_view kind);
+  void count_error(std::string_view kind, std::uint64_t count = 1);
 };
 
 struct Summary {

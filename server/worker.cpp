@@ -43,7 +43,7 @@ void Worker::run_thread() {
       log_error(std::string("worker stopped: ") + e.what());
     }
     if (const std::size_t cut = in_flight_.count(); cut > 0) {
-      stats_.errors["cut_by_shutdown"] += cut;
+      stats_.count_error("cut_by_shutdown", cut);
       log_warn(std::to_string(cut) + " connections cut off by shutdown");
     }
   }
@@ -70,13 +70,7 @@ runtime::Task<void> Worker::serve() {
 
 void Worker::log_received(const Connection& connection) const {
   if (!log_enabled(LogLevel::kDebug)) return;
-  std::string peer = "?";
-  try {
-    peer = runtime::SocketAddress::peer_of(connection.socket.fd()).to_string();
-  } catch (const std::exception&) {
-    // Already reset by the peer: the handler will report it.
-  }
-  log_debug(name_ + " Received connection: " + peer + " (#" + std::to_string(connection.id) + ")");
+  log_debug(name_ + " Received connection: " + describe(connection));
 }
 
 }  // namespace server

@@ -49,7 +49,6 @@ class Worker {
   // Ready once the thread has finished serving (every connection done or cancelled).
   runtime::Channel<int>::Recv finished() { return done_.recv(); }
 
-  const std::string& name() const { return name_; }
   // Read only after join(): until then the worker's thread writes it without a lock.
   const Stats& stats() const { return stats_; }
 

@@ -272,7 +272,10 @@ TEST_CASE("client: stream mode with pipelining on several threads echoes every r
   CHECK(json_number(line, "ok") == 300);
   CHECK(json_field(line, "pipeline") == "8");
   CHECK(json_field(line, "threads") == "2");
-  CHECK(server.accepted() == 4);  // keep-alive: one connection per worker
+  // Keep-alive: at most one connection per worker, however many requests. (Not exactly
+  // one: a worker whose batch-claiming siblings took every request first never connects.)
+  CHECK(server.accepted() >= 1);
+  CHECK(server.accepted() <= 4);
 }
 
 TEST_CASE("client: stream mode carries a large field3 with --size") {
