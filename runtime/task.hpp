@@ -53,26 +53,34 @@ class PromiseBase {
   // F is deduced as a reference for an lvalue, hence remove_cvref (tests/test_task.cpp,
   // "co_await on an lvalue future borrows it").
   template <class F>
-  FutureAwaiter<F> await_transform(F&& future) requires Future<std::remove_cvref_t<F>> {
-    return FutureAwaiter<F>(std::forward<F>(future), *this);
+  FutureAwaiter<std::remove_cvref_t<F>> await_transform(F&& future)
+    requires Future<std::remove_cvref_t<F>>
+  {
+    return FutureAwaiter<std::remove_cvref_t<F>>(future, *this);
   }
 
   // The context of the poll that is running this coroutine right now, so that an awaiter
   // can poll its future with it immediately.
   Context* polling = nullptr;
   Blocker blocker;
-  std::exception_ptr error;
+  std::exception_ptr error;          // what the body threw: Task::poll rethrows it
+  std::exception_ptr awaited_error;  // what the blocker's poll threw, for await_resume
 };
 
-// F is a future type (co_await Sleep(1s): the awaiter owns the future) or an lvalue
-// reference to one (co_await sleep: the awaiter borrows it).
+// The awaiter borrows the future it awaits, whether the operand is a named future
+// (co_await sleep) or a temporary (co_await Sleep(1s)): a temporary in a co_await
+// expression lives in the coroutine frame until the expression ends, which is after the
+// coroutine resumes. Borrowing instead of moving the future in keeps one copy of it in the
+// frame rather than two; with four co_awaits in the server's oneshot handler, that is most
+// of what a waiting connection costs (docs/BENCHMARKS.md, memory).
 template <class F>
 class FutureAwaiter {
-  using Output = OutputOf<std::remove_reference_t<F>>;
+  using Output = OutputOf<F>;
+  struct NoValue {};
+  using Slot = std::conditional_t<std::is_void_v<Output>, NoValue, std::optional<ValueOf<Output>>>;
 
  public:
-  FutureAwaiter(F&& future, PromiseBase& promise)
-      : future_(std::forward<F>(future)), promise_(promise) {}
+  FutureAwaiter(F& future, PromiseBase& promise) : future_(future), promise_(promise) {}
 
   // Polling here, before suspending, means a future that is already ready costs nothing.
   bool await_ready() { return poll_once(*promise_.polling); }
@@ -80,7 +88,7 @@ class FutureAwaiter {
     promise_.blocker = Blocker{this, &poll_blocker};
   }
   Output await_resume() {
-    if (error_) std::rethrow_exception(error_);
+    if (promise_.awaited_error) std::rethrow_exception(std::exchange(promise_.awaited_error, {}));
     if constexpr (!std::is_void_v<Output>) return std::move(*output_);
   }
 
@@ -93,21 +101,21 @@ class FutureAwaiter {
   }
 
   // Task::poll calls this from outside the coroutine body. An exception must reach the body
-  // at its co_await (where a try/catch may be waiting), so it is kept for await_resume.
+  // at its co_await (where a try/catch may be waiting), so the promise keeps it for
+  // await_resume: one slot per coroutine, since it suspends on one awaiter at a time.
   static bool poll_blocker(void* self, Context& cx) {
     auto* awaiter = static_cast<FutureAwaiter*>(self);
     try {
       return awaiter->poll_once(cx);
     } catch (...) {
-      awaiter->error_ = std::current_exception();
+      awaiter->promise_.awaited_error = std::current_exception();
       return true;
     }
   }
 
-  F future_;
+  F& future_;
   PromiseBase& promise_;
-  std::optional<ValueOf<Output>> output_;
-  std::exception_ptr error_;
+  [[no_unique_address]] Slot output_;
 };
 
 template <class T>
