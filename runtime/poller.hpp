@@ -20,6 +20,7 @@ struct PollEvent {
   int fd;
   bool readable;  // also set for hang-up and error, so the reader finds out by reading
   bool writable;  // likewise for the writer
+  bool hangup;    // the peer closed its side, or the socket failed: reads never block again
 };
 
 class Poller {
@@ -30,7 +31,8 @@ class Poller {
   Poller& operator=(const Poller&) = delete;
 
   void set_interest(int fd, bool read, bool write);
-  void remove(int fd);  // before the fd is closed
+  void remove(int fd);  // before the fd is handed to another thread
+  void forget(int fd);  // before the fd is closed, which takes it out of the kernel's set
   // Blocks at most timeout_ms (-1: no limit), then replaces `events` with what is ready.
   // EINTR returns with no events, which the caller treats as an early wake-up.
   void wait(int timeout_ms, std::vector<PollEvent>& events);

@@ -53,6 +53,13 @@ void Poller::remove(int fd) {
   epoll_ctl(impl_->epoll_fd, EPOLL_CTL_DEL, fd, nullptr);  // fails only if already gone
 }
 
+void Poller::forget(int fd) {
+  // close() removes the fd from the epoll set (we never dup it, so the descriptor is the
+  // last reference to the open file): EPOLL_CTL_DEL would be a system call per connection
+  // for nothing.
+  if (static_cast<std::size_t>(fd) < impl_->added.size()) impl_->added[fd] = false;
+}
+
 void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
   events.clear();
   const int count = epoll_wait(impl_->epoll_fd, impl_->buffer, kMaxEventsPerWait, timeout_ms);
@@ -65,7 +72,8 @@ void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
     const bool broken = bits & (EPOLLHUP | EPOLLERR);
     events.push_back(PollEvent{impl_->buffer[i].data.fd,
                                broken || (bits & (EPOLLIN | EPOLLRDHUP)) != 0,
-                               broken || (bits & EPOLLOUT) != 0});
+                               broken || (bits & EPOLLOUT) != 0,
+                               broken || (bits & EPOLLRDHUP) != 0});
   }
 }
 

@@ -39,6 +39,10 @@ void Poller::remove(int fd) {
   if (static_cast<std::size_t>(fd) < impl_->interest.size()) impl_->interest[fd] = 0;
 }
 
+void Poller::forget(int fd) {
+  remove(fd);  // poll(2) has no kernel-side set: the two are the same here
+}
+
 void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
   events.clear();
   auto& fds = impl_->fds;
@@ -56,7 +60,7 @@ void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
     if (entry.revents == 0) continue;
     const bool broken = entry.revents & (POLLHUP | POLLERR | POLLNVAL);
     events.push_back(PollEvent{entry.fd, broken || (entry.revents & POLLIN) != 0,
-                               broken || (entry.revents & POLLOUT) != 0});
+                               broken || (entry.revents & POLLOUT) != 0, broken});
   }
 }
 

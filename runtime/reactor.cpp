@@ -31,50 +31,36 @@ Reactor::Reactor(Parker& parker) : parker_(parker) {
 }
 
 Reactor::~Reactor() {
-  for (Waiters& w : by_fd_) {
-    if (w.owner) w.owner->detach_reactor();
+  for (Socket* socket : sockets_) {
+    if (socket) socket->detach_reactor();
   }
 }
 
+Socket*& Reactor::owner_slot(int fd) {
+  if (static_cast<std::size_t>(fd) >= sockets_.size()) sockets_.resize(fd + 1, nullptr);
+  return sockets_[fd];
+}
+
+void Reactor::attach(Socket& socket) {
+  owner_slot(socket.fd()) = &socket;
+}
+
 void Reactor::set_owner(int fd, Socket* owner) {
-  waiters(fd).owner = owner;
+  owner_slot(fd) = owner;
 }
 
-Reactor::Waiters& Reactor::waiters(int fd) {
-  if (static_cast<std::size_t>(fd) >= by_fd_.size()) by_fd_.resize(fd + 1);
-  return by_fd_[fd];
+void Reactor::watch(const Socket& socket) {
+  poller_.set_interest(socket.fd(), socket.waits_to_read(), socket.waits_to_write());
 }
 
-void Reactor::update_interest(int fd) {
-  const Waiters& w = by_fd_[fd];
-  poller_.set_interest(fd, static_cast<bool>(w.reader), static_cast<bool>(w.writer));
-}
-
-void Reactor::wait_readable(int fd, const Waker& waker) {
-  waiters(fd).reader = waker;
-  update_interest(fd);
-}
-
-void Reactor::wait_writable(int fd, const Waker& waker) {
-  waiters(fd).writer = waker;
-  update_interest(fd);
-}
-
-void Reactor::forget_readable(int fd) {
-  if (static_cast<std::size_t>(fd) >= by_fd_.size()) return;
-  by_fd_[fd].reader = Waker();
-  update_interest(fd);
-}
-
-void Reactor::forget_writable(int fd) {
-  if (static_cast<std::size_t>(fd) >= by_fd_.size()) return;
-  by_fd_[fd].writer = Waker();
-  update_interest(fd);
-}
-
-void Reactor::deregister(int fd) {
+void Reactor::detach(int fd) {
   poller_.remove(fd);
-  if (static_cast<std::size_t>(fd) < by_fd_.size()) by_fd_[fd] = Waiters{};
+  if (static_cast<std::size_t>(fd) < sockets_.size()) sockets_[fd] = nullptr;
+}
+
+void Reactor::detach_closing(int fd) {
+  poller_.forget(fd);
+  if (static_cast<std::size_t>(fd) < sockets_.size()) sockets_[fd] = nullptr;
 }
 
 TimerId Reactor::add_timer(Clock::time_point deadline, const Waker& waker) {
@@ -89,8 +75,8 @@ void Reactor::cancel_timer(TimerId id) {
 
 std::size_t Reactor::fds_waited_on() const {
   std::size_t count = 0;
-  for (const Waiters& w : by_fd_)
-    count += (w.reader || w.writer) ? 1 : 0;
+  for (const Socket* socket : sockets_)
+    count += (socket && (socket->waits_to_read() || socket->waits_to_write())) ? 1 : 0;
   return count;
 }
 
@@ -119,11 +105,13 @@ void Reactor::dispatch(const PollEvent& event) {
     parker_.wakeup_fd().drain();  // its only job was to end the wait
     return;
   }
-  if (static_cast<std::size_t>(event.fd) >= by_fd_.size()) return;
-  Waiters& w = by_fd_[event.fd];
-  if (event.readable) std::move(w.reader).wake();
-  if (event.writable) std::move(w.writer).wake();
-  update_interest(event.fd);
+  if (static_cast<std::size_t>(event.fd) >= sockets_.size()) return;
+  // Waking only queues tasks, none runs during the turn, so no socket can go away between
+  // the poller's answer and this lookup.
+  if (Socket* socket = sockets_[event.fd]) {
+    socket->on_ready(event.readable, event.writable, event.hangup);
+    watch(*socket);
+  }
 }
 
 }  // namespace runtime

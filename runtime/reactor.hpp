@@ -37,19 +37,18 @@ class Reactor {
   // one, since an I/O or timer future polled there could never be woken.
   static Reactor& current();
 
-  // Called by a leaf future after the OS said EAGAIN: wake `waker` once, at the next
-  // readiness of `fd` in that direction.
-  void wait_readable(int fd, const Waker& waker);
-  void wait_writable(int fd, const Waker& waker);
-  // Called by a leaf future that stops waiting before the reactor woke it (it was cancelled,
-  // or finished after a wake meant for another future of its task): drop its waker, which
-  // would otherwise keep the task's allocation alive until the fd next turned ready.
-  void forget_readable(int fd);
-  void forget_writable(int fd);
-  // Before an fd is closed or handed to another thread: forget it and its waiters.
-  void deregister(int fd);
+  // Socket's side (socket.cpp). A socket attaches on its first wait; its waiters live in the
+  // Socket itself, so a connection costs the reactor one pointer, not a table row per thread.
+  void attach(Socket& socket);
+  // The socket's waiters changed: tell the poller what it now waits for.
+  void watch(const Socket& socket);
+  // Before an fd is handed to another thread: forget it and take it out of the poller.
+  void detach(int fd);
+  // Before an fd is closed: forget it. Closing takes it out of the kernel's epoll set by
+  // itself, so this saves a system call per connection.
+  void detach_closing(int fd);
   // The Socket object that owns `fd` here, kept current across moves (Socket's move
-  // constructor calls it), so that ~Reactor can detach it.
+  // constructor calls it), so that turn() wakes it and ~Reactor can detach it.
   void set_owner(int fd, Socket* owner);
 
   TimerId add_timer(Clock::time_point deadline, const Waker& waker);
@@ -82,21 +81,14 @@ class Reactor {
   };
 
  private:
-  struct Waiters {
-    Waker reader;
-    Waker writer;
-    Socket* owner = nullptr;
-  };
-
-  Waiters& waiters(int fd);
-  void update_interest(int fd);
+  Socket*& owner_slot(int fd);
   void dispatch(const PollEvent& event);
   int timeout_ms(Wait wait) const;
 
   Parker& parker_;
   Poller poller_;
   TimerHeap timers_;
-  std::vector<Waiters> by_fd_;  // indexed by fd: fds are small and dense
+  std::vector<Socket*> sockets_;  // indexed by fd (fds are small and dense); null: none here
   std::vector<PollEvent> events_;
 };
 

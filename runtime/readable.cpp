@@ -7,12 +7,17 @@
 namespace runtime {
 
 Poll<void> Readable::poll(Context& cx) {
+  if (!socket_->maybe_readable()) {  // drained by the last read: only the reactor can tell
+    wait_.wait(cx);
+    return Pending{};
+  }
   for (;;) {
     char byte;
     // MSG_PEEK: look, do not take. The byte stays for the reader that comes next.
     const ssize_t n = ::recv(socket_->fd(), &byte, 1, MSG_PEEK);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      socket_->note_drained();
       wait_.wait(cx);
       return Pending{};
     }

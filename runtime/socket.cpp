@@ -13,7 +13,12 @@
 namespace runtime {
 
 Socket::Socket(Socket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), reactor_(std::exchange(other.reactor_, nullptr)) {
+    : fd_(std::exchange(other.fd_, -1)),
+      read_ready_(other.read_ready_),
+      hung_up_(other.hung_up_),
+      reactor_(std::exchange(other.reactor_, nullptr)),
+      reader_(std::move(other.reader_)),
+      writer_(std::move(other.writer_)) {
   if (reactor_) reactor_->set_owner(fd_, this);  // the reactor must find us at our new address
 }
 
@@ -21,21 +26,34 @@ Socket& Socket::operator=(Socket&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
+    read_ready_ = other.read_ready_;
+    hung_up_ = other.hung_up_;
     reactor_ = std::exchange(other.reactor_, nullptr);
+    reader_ = std::move(other.reader_);
+    writer_ = std::move(other.writer_);
     if (reactor_) reactor_->set_owner(fd_, this);
   }
   return *this;
 }
 
 int Socket::release() {
-  if (reactor_) std::exchange(reactor_, nullptr)->deregister(fd_);
+  if (reactor_) std::exchange(reactor_, nullptr)->detach(fd_);
+  forget_waiters();
   return std::exchange(fd_, -1);
 }
 
 void Socket::close() {
   if (fd_ < 0) return;
-  const int fd = release();
-  ::close(fd);  // no retry on EINTR: on Linux the fd is gone either way
+  if (reactor_) std::exchange(reactor_, nullptr)->detach_closing(fd_);
+  forget_waiters();
+  ::close(std::exchange(fd_, -1));  // no retry on EINTR: on Linux the fd is gone either way
+}
+
+void Socket::forget_waiters() {
+  reader_ = Waker();
+  writer_ = Waker();
+  read_ready_ = true;
+  hung_up_ = false;
 }
 
 void Socket::register_here() {
@@ -44,27 +62,42 @@ void Socket::register_here() {
   // First wait, or the socket moved on to another executor (tests/test_tcp.cpp, "a stream
   // that waited on one executor can be read on another"): its readiness must now reach the
   // reactor whose executor is polling it, or the wake goes where nobody looks.
-  if (reactor_) reactor_->deregister(fd_);
+  if (reactor_) reactor_->detach(fd_);
   reactor_ = &here;
-  reactor_->set_owner(fd_, this);
+  reactor_->attach(*this);
 }
 
 void Socket::wait_readable(Context& cx) {
   register_here();
-  reactor_->wait_readable(fd_, cx.waker());
+  reader_ = cx.waker();
+  reactor_->watch(*this);
 }
 
 void Socket::wait_writable(Context& cx) {
   register_here();
-  reactor_->wait_writable(fd_, cx.waker());
+  writer_ = cx.waker();
+  reactor_->watch(*this);
 }
 
 void Socket::forget_readable() {
-  if (reactor_ && fd_ >= 0) reactor_->forget_readable(fd_);
+  if (!reader_) return;
+  reader_ = Waker();
+  if (reactor_) reactor_->watch(*this);
 }
 
 void Socket::forget_writable() {
-  if (reactor_ && fd_ >= 0) reactor_->forget_writable(fd_);
+  if (!writer_) return;
+  writer_ = Waker();
+  if (reactor_) reactor_->watch(*this);
+}
+
+void Socket::on_ready(bool readable, bool writable, bool hangup) {
+  hung_up_ = hung_up_ || hangup;
+  if (readable) {
+    read_ready_ = true;
+    std::move(reader_).wake();
+  }
+  if (writable) std::move(writer_).wake();
 }
 
 void SocketWait::wait(Context& cx) {

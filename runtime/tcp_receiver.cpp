@@ -16,12 +16,21 @@ constexpr std::size_t kScratchSize = 64 * 1024;
 thread_local std::array<std::uint8_t, kScratchSize> t_scratch;
 
 // One recv that survives EINTR. Returns the byte count, 0 at end of stream, or -1 for
-// EAGAIN, after which `wait` has registered cx's waker for readability.
+// "nothing to read yet", after which `wait` has registered cx's waker for readability.
+// A socket that the last read drained is not asked again until the reactor says it is
+// readable (Socket::maybe_readable): in a request-reply exchange that saves one recv in
+// two, the one that would only answer EAGAIN.
 ssize_t receive(Socket& socket, std::span<std::uint8_t> into, SocketWait& wait, Context& cx) {
+  if (!socket.maybe_readable()) {
+    wait.wait(cx);
+    return -1;
+  }
   for (;;) {
     const ssize_t n = ::recv(socket.fd(), into.data(), into.size(), 0);
+    if (n > 0 && static_cast<std::size_t>(n) < into.size()) socket.note_drained();
     if (n >= 0) return n;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      socket.note_drained();
       wait.wait(cx);
       return -1;
     }

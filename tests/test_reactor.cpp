@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "data_layer/data.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/readable.hpp"
 #include "runtime/socket.hpp"
@@ -217,4 +218,56 @@ TEST_CASE("readable: pending until the peer writes, then ready without consuming
   CHECK(byte == 'x');
   right.close();
   executor.block_on(runtime::Readable(left));  // end of stream counts as readable
+}
+
+namespace {
+Task<> send_and_close(Socket& socket, std::string_view text) {
+  co_await runtime::yield_now();  // after the reader has left its waiter in the reactor
+  co_await TcpSender(socket, text);
+  socket.close();
+}
+}  // namespace
+
+// The readiness hint (Socket::maybe_readable): a short read says the socket is drained and
+// the next read waits for the reactor. Here the data and the end of stream arrive before
+// one reactor turn, so a single event reports both: the read that takes the data must not
+// then wait for an edge that already came. The Sleep bounds the test if it would.
+TEST_CASE("reactor: a read that drains the data still sees the end of stream that came with it") {
+  Executor executor;
+  auto [reader, writer] = socket_pair();
+  executor.block_on([](Socket& reader, Socket& writer) -> Task<> {
+    auto sending = runtime::spawn(send_and_close(writer, "abc"));
+    co_await runtime::Readable(reader);  // parks once: the event carries the data and the close
+    TcpReceiver receiver(reader);
+    auto bytes = co_await runtime::with_timeout(receiver.read_to_end(1024), 5s);
+    REQUIRE(bytes.has_value());
+    CHECK(bytes->size() == 3);
+    co_await sending;
+  }(reader, writer));
+}
+
+Task<> send_frame_after_yield(Socket& socket, data_layer::Data data) {
+  co_await runtime::yield_now();
+  const data_layer::Bytes bytes = data_layer::serialize(data);
+  co_await TcpSender(socket, data_layer::ByteView(bytes));
+}
+
+TEST_CASE("reactor: a read that drained the socket waits, and wakes for the next bytes") {
+  Executor executor;
+  auto [reader, writer] = socket_pair();
+  executor.block_on([](Socket& reader, Socket& writer) -> Task<> {
+    TcpReceiver receiver(reader);
+    auto sending = runtime::spawn(send_frame_after_yield(writer, data_layer::Data{1, 2, "ab"}));
+    auto first = co_await receiver.read_frame();
+    co_await sending;
+    REQUIRE(first.has_value());
+    CHECK(first->field3 == "ab");
+    CHECK_FALSE(reader.maybe_readable());  // the recv asked for 64 KiB and got one frame
+    auto more = runtime::spawn(send_frame_after_yield(writer, data_layer::Data{3, 4, "cd"}));
+    const auto second = co_await runtime::with_timeout(receiver.read_frame(), 5s);
+    REQUIRE(second.has_value());
+    REQUIRE(second->has_value());
+    CHECK((*second)->field3 == "cd");
+    co_await more;
+  }(reader, writer));
 }
