@@ -31,14 +31,14 @@ class TaskWithOutput : public TaskHeader {
 
   // Only once finished. Rethrows what the future threw.
   T take_output() {
-    std::lock_guard lock(join_mutex_);
+    std::lock_guard lock(join_lock_);
     if (error_) std::rethrow_exception(error_);
     if (!output_) throw TaskCancelled();
     if constexpr (!std::is_void_v<T>) return std::move(*output_);
   }
 
  protected:
-  std::optional<ValueOf<T>> output_;  // guarded by join_mutex_
+  std::optional<ValueOf<T>> output_;  // guarded by join_lock_
 };
 
 template <Future F>
@@ -80,7 +80,7 @@ class SpawnedTask final : public TaskWithOutput<OutputOf<F>> {
   static void destroy(TaskHeader* header) { delete static_cast<SpawnedTask*>(header); }
 
   void store(Poll<Output>&& poll) {
-    std::lock_guard lock(this->join_mutex_);
+    std::lock_guard lock(this->join_lock_);
     if constexpr (std::is_void_v<Output>) {
       this->output_.emplace();
     } else {

@@ -42,7 +42,7 @@ void TaskHeader::schedule() {
 }
 
 bool TaskHeader::try_join(const Waker& joiner) {
-  std::lock_guard lock(join_mutex_);
+  std::lock_guard lock(join_lock_);
   if (finished_.load(std::memory_order_relaxed)) return true;
   joiner_ = joiner;
   return false;
@@ -50,7 +50,7 @@ bool TaskHeader::try_join(const Waker& joiner) {
 
 void TaskHeader::release_handle() {
   {
-    std::lock_guard lock(join_mutex_);
+    std::lock_guard lock(join_lock_);
     handle_alive_ = false;
     joiner_ = Waker();
   }
@@ -60,7 +60,7 @@ void TaskHeader::release_handle() {
 void TaskHeader::finish(std::exception_ptr error) {
   Waker joiner;
   {
-    std::lock_guard lock(join_mutex_);
+    std::lock_guard lock(join_lock_);
     error_ = error;
     finished_.store(true, std::memory_order_release);
     joiner = std::move(joiner_);
