@@ -36,3 +36,15 @@ raw_frame 1 2 0xFFFFFFFF '' | seed frame_decoder too_long_4gib 0x07 4
 raw_frame 1 2 12 hello | seed frame_decoder truncated_body 0x0E 6
 { frame 1 2 ok; printf 'abc'; } | seed frame_decoder truncated_header 0x4F 8
 
+# server_handler: control byte 0 = mode (0 oneshot, 1 stream) | largest write index << 1
+# (largest write 1 2 3 7 11 64 700 4096 bytes).
+rm -rf corpus/server_handler
+frame 1 2 hi | seed server_handler oneshot_golden 0x0E 0
+{ frame 1 2 hi; frame 3 4 ''; frame 5 6 $'h\xc3\xa9llo'; } | seed server_handler stream_pipelined 0x0F 1
+{ frame 7 8 'split me'; frame 9 10 again; } | seed server_handler stream_split 0x01 2
+{ frame 1 2 ok; raw_frame 3 4 65 ''; } | seed server_handler stream_too_long 0x0B 3
+{ frame 1 2 ok; frame 3 4 $'\xed\xa0\x80'; frame 5 6 late; } | seed server_handler stream_invalid_utf8 0x07 4
+{ frame 1 2 ok; raw_frame 3 4 12 hello; } | seed server_handler stream_truncated 0x05 5
+frame 1 2 $'\xff' | seed server_handler oneshot_invalid_utf8 0x0E 6
+printf 'abc' | seed server_handler oneshot_truncated 0x02 7
+printf '' | seed server_handler stream_empty 0x01 8
