@@ -254,7 +254,7 @@ std::vector<Data> feed_in_chunks(data_layer::FrameDecoder& decoder, ByteView str
       decoder.feed(stream.subspan(at, size));
     }
     at += size;
-    // An error may only ever be the one the model found, never an early or different one.
+    // Once set, the error must be the one the model finds for the whole stream.
     if (decoder.error()) require(decoder.error() == expected.outcome, "error() set wrongly");
     take(decoder, to_take(plan.drain, rng), frames);
   }
