@@ -247,7 +247,11 @@ while (( EPOCHSECONDS < end_time )); do
     next_sample=$(( next_sample + sample_seconds ))
   fi
   for name in oneshot stream; do
-    running "${server_pid[$name]}" || { fail "the $name server died during the load"; exit 1; }
+    if ! running "${server_pid[$name]}"; then
+      tail -n 40 "$work/server-$name.err" >&2
+      fail "the $name server died during the load (its stderr ends above)"
+      exit 1
+    fi
   done
   sleep 1
 done
@@ -330,7 +334,7 @@ for name in oneshot stream; do
   fi
   rss_limit[$name]=$limit
   rss_line[$name]="peak of the first third of ${count} samples after warm-up ${first} kB,"
-  rss_line[$name]+=" of the last third ${last} kB (+$(( last - first )) kB, limit +${limit} kB)"
+  rss_line[$name]+=" of the last third ${last} kB ($(printf %+d $(( last - first ))) kB, limit +${limit} kB)"
   (( last - first <= limit )) ||
     fail "$name server: RSS grew after warm-up: ${rss_line[$name]}"
 done
@@ -397,7 +401,7 @@ done
 for name in oneshot stream; do
   echo "  bad  $name: $(cat "$work"/bad-"$name"-*.log | awk '
     {for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) s[kv[1]] += kv[2]}
-    END {for (k in s) if (s[k] > 0 || k == "problems") printf "%s=%d ", k, s[k]}')"
+    END {for (k in s) if (k ~ /^[a-z-]+$/ && k != "run" && k != "exit") printf "%s=%d ", k, s[k]}')"
   echo "  $name server: $(sed -n 's/.*summary: //p' "$work/server-$name.err")"
 done
 for name in oneshot stream; do
