@@ -115,7 +115,7 @@ bench: $(BUILD)/bench
 demo: $(BIN)/server $(BIN)/client
 	bash scripts/demo.sh $(BIN)
 
-## soak: minutes of good and bad load on two servers, then reply, fd, RSS and sanitizer checks (SOAK_SECONDS=300)
+## soak: minutes of good and bad load, then reply, fd, RSS and sanitizer checks (SOAK_SECONDS=300)
 # bad-peer is a test tool of its own (scripts/soak/), built with the same flags, never part
 # of the library. SOAK_SECONDS and the other SOAK_* knobs reach the script from the environment.
 BAD_PEER := $(BUILD)/bad-peer
