@@ -54,7 +54,7 @@ LIB := $(BUILD)/libasync.a
 
 DOCTEST_HEADER := /usr/include/doctest/doctest.h
 
-.PHONY: all test bench demo clean format help doctest
+.PHONY: all test bench demo soak clean format help doctest
 all: $(BIN)/server $(BIN)/client
 
 # Quiet by default (one line per file); V=1 shows the full commands.
@@ -177,6 +177,18 @@ fuzz-check:
 	       exit 1; }
 
 -include $(patsubst %.cpp,$(BUILD)/%.d,$(wildcard fuzz/*.cpp))
+
+## soak: minutes of good and bad load, then reply, fd, RSS and sanitizer checks (SOAK_SECONDS=300)
+# bad-peer is a test tool of its own (scripts/soak/), built with the same flags, never part
+# of the library. SOAK_SECONDS and the other SOAK_* knobs reach the script from the environment.
+BAD_PEER := $(BUILD)/bad-peer
+$(BAD_PEER): $(call obj,scripts/soak/bad_peer.cpp)
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
+-include $(BUILD)/scripts/soak/bad_peer.d
+
+soak: $(BIN)/server $(BIN)/client $(BAD_PEER)
+	bash scripts/soak.sh $(BIN) $(BAD_PEER)
 
 ## clean: remove every build folder and the binaries
 clean:
