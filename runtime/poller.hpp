@@ -31,6 +31,10 @@ class Poller {
   Poller& operator=(const Poller&) = delete;
 
   void set_interest(int fd, bool read, bool write);
+  // The parker's wake-up fd: watched for reading only, for good. An eventfd is always
+  // writable, and each drain would otherwise come back as a writable event: one more
+  // wait and one more read for every unpark.
+  void add_wakeup(int fd);
   void remove(int fd);  // before the fd is handed to another thread
   void forget(int fd);  // before the fd is closed, which takes it out of the kernel's set
   // Blocks at most timeout_ms (-1: no limit), then replaces `events` with what is ready.

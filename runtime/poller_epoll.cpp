@@ -46,6 +46,13 @@ void Poller::set_interest(int fd, bool read, bool write) {
   added[fd] = true;
 }
 
+void Poller::add_wakeup(int fd) {
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLET;
+  event.data.fd = fd;
+  if (epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0) fail("epoll_ctl(ADD)");
+}
+
 void Poller::remove(int fd) {
   auto& added = impl_->added;
   if (static_cast<std::size_t>(fd) >= added.size() || !added[fd]) return;

@@ -35,6 +35,10 @@ void Poller::set_interest(int fd, bool read, bool write) {
   interest[fd] = static_cast<short>((read ? POLLIN : 0) | (write ? POLLOUT : 0));
 }
 
+void Poller::add_wakeup(int fd) {
+  set_interest(fd, true, false);  // level-triggered and read-only already
+}
+
 void Poller::remove(int fd) {
   if (static_cast<std::size_t>(fd) < impl_->interest.size()) impl_->interest[fd] = 0;
 }

@@ -27,7 +27,7 @@ Reactor& Reactor::current() {
 }
 
 Reactor::Reactor(Parker& parker) : parker_(parker) {
-  poller_.set_interest(parker_.wakeup_fd().fd(), true, false);
+  poller_.add_wakeup(parker_.wakeup_fd().fd());
 }
 
 Reactor::~Reactor() {

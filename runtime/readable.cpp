@@ -7,6 +7,13 @@
 namespace runtime {
 
 Poll<void> Readable::poll(Context& cx) {
+  if (wait_.waiting() && socket_->maybe_readable()) {
+    // We waited after EAGAIN and the reactor has since seen the socket readable: no need
+    // to look again. (A stale event can make this a false alarm; the read that follows
+    // then finds nothing and waits, so it costs a wake-up, never a lost byte.)
+    wait_.withdraw();
+    return Ready{};
+  }
   if (!socket_->maybe_readable()) {  // drained by the last read: only the reactor can tell
     wait_.wait(cx);
     return Pending{};

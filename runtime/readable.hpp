@@ -19,7 +19,8 @@ class Readable {
   explicit Readable(Socket& socket)
       : socket_(&socket), wait_(socket, SocketWait::Direction::kRead) {}
   // Ready on data, on end of stream, and on a socket error (the read that follows reports
-  // it): whatever happens next is the reader's business.
+  // it): whatever happens next is the reader's business. Like any readiness, it can
+  // rarely be a false alarm (a stale event); the reader then simply waits.
   Poll<void> poll(Context& cx);
 
  private:

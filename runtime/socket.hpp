@@ -105,6 +105,8 @@ class SocketWait {
   void wait(Context& cx);
   // The future is done with the socket: forget the waker it left, if it left one.
   void withdraw();
+  // A waker of ours was left with the reactor and not yet withdrawn.
+  bool waiting() const { return waiting_; }
 
  private:
   Socket* socket_;  // borrowed from the future's owner, which outlives the future
