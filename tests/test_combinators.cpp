@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/executor.hpp"
+#include "runtime/poll_now.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/task.hpp"
 #include "runtime/when_all.hpp"
@@ -249,4 +250,21 @@ TEST_CASE("with_timeout: an exception from the inner future propagates") {
   }()),
                        "child failed", std::runtime_error);
   CHECK(executor.reactor().timers() == 0);
+}
+
+TEST_CASE("poll_now: a ready future gives its value, a pending one nullopt and is destroyed") {
+  Executor executor;
+  executor.block_on([]() -> Task<> {
+    const auto ready = co_await runtime::poll_now(ReadyNow(7));
+    REQUIRE(ready.has_value());
+    CHECK(*ready == 7);
+
+    auto destroyed = std::make_shared<bool>(false);
+    const auto pending = co_await runtime::poll_now(Forever(destroyed));
+    CHECK_FALSE(pending.has_value());
+    CHECK(*destroyed);  // it did not wait: the future is gone once the co_await is over
+
+    const auto unit = co_await runtime::poll_now(runtime::yield_now());
+    CHECK_FALSE(unit.has_value());  // yield_now is pending on its first poll, by design
+  }());
 }
