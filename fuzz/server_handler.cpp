@@ -188,10 +188,9 @@ Outcome serve(runtime::Executor& executor, const server::Config& config, ByteVie
   const auto fds = make_socketpair();
   runtime::Socket peer(fds[1]);
   Outcome out;
-  const bool stopping = false;  // the worker's shutdown path is not under test here
-  runtime::Channel<int> stopped(1);
+  runtime::Channel<int> stopped(1);  // never closed: the shutdown path is not under test here
   server::InFlight in_flight;
-  server::HandlerContext context{config, out.stats, stopping, stopped};
+  server::HandlerContext context{config, out.stats, stopped};
   server::Connection connection{1, runtime::Socket(fds[0]), {}};
   auto handler =
       executor.spawn(server::handle_connection(std::move(connection), in_flight.enter(), context));

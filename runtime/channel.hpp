@@ -51,6 +51,13 @@ class Channel {
     return items_.size();
   }
 
+  // close() was called: later sends fail. A channel that never carries a value can serve
+  // as a "stop" flag that tasks can also wait on (recv() is ready once it closes).
+  bool is_closed() {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+
  private:
   static void drain_waiters(detail::WaitList& list, std::vector<Waker>& out) {
     while (!list.empty())

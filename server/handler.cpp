@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "data_layer/data.hpp"
+#include "runtime/poll_now.hpp"
 #include "runtime/readable.hpp"
 #include "runtime/sleep.hpp"
 #include "runtime/socket_address.hpp"
@@ -47,31 +48,6 @@ Dropped idle_timeout(const Config& config) {
 Dropped write_timeout(const Config& config) {
   return Dropped("write_timeout", "peer took none of its reply for " +
                                       std::to_string(config.idle_timeout.count()) + " ms");
-}
-
-// PollNow: polls a future once, here and now: its output if it is ready, nullopt if it
-// would have to wait. Used on a read, this asks "is another request already here?". Dropping
-// the read afterwards loses nothing: bytes it took from the socket stay in the receiver's
-// decoder, and the read withdraws the wait it left in the reactor.
-template <runtime::Future F>
-class PollNow {
- public:
-  using Output = std::optional<runtime::ValueOf<runtime::OutputOf<F>>>;
-
-  explicit PollNow(F future) : future_(std::move(future)) {}
-  runtime::Poll<Output> poll(runtime::Context& cx) {
-    auto result = future_.poll(cx);
-    if (result.is_pending()) return Output();
-    return Output(std::move(result).value());
-  }
-
- private:
-  F future_;
-};
-
-template <runtime::Future F>
-PollNow<F> poll_now(F future) {
-  return PollNow<F>(std::move(future));
 }
 
 std::string_view kind_of(const std::error_code& code) {
@@ -173,7 +149,7 @@ runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFligh
       std::optional<std::optional<data_layer::Data>> request;  // nullopt: none here yet
       std::exception_ptr bad_frame;  // rethrown once the replies owed before it are written
       try {
-        request = co_await poll_now(receiver.read_frame());
+        request = co_await runtime::poll_now(receiver.read_frame());
       } catch (const runtime::FrameError&) {
         bad_frame = std::current_exception();
       }
@@ -187,7 +163,7 @@ runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFligh
       }
       if (bad_frame) std::rethrow_exception(bad_frame);
       if (!request) {
-        if (context.stopping) {
+        if (context.stopped.is_closed()) {
           // Shutting down: close at this request boundary, unless a request is half here.
           if (receiver.idle()) break;
           request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);

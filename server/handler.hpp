@@ -36,10 +36,9 @@ using data_layer::kGreeting;  // the oneshot reply
 struct HandlerContext {
   const Config& config;
   Stats& stats;
-  // Set once the worker takes no more connections (shutdown): a stream connection then
-  // closes at its next request boundary instead of waiting for another request.
-  const bool& stopping;
-  // Closed at the same moment, to wake the stream connections already waiting for one.
+  // Closed once the worker takes no more connections (shutdown): a stream connection then
+  // closes at its next request boundary instead of waiting for another request, and one
+  // already waiting for a request is woken to do so.
   runtime::Channel<int>& stopped;
 };
 

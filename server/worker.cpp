@@ -59,7 +59,6 @@ runtime::Task<void> Worker::serve() {
     // Detached: the handler ends by itself, and in_flight_ is how we know when.
     runtime::spawn(handle_connection(std::move(*connection), in_flight_.enter(), context_));
   }
-  stopping_ = true;
   stopped_.close();
   if (in_flight_.count() > 0) {
     log_info("finishing " + std::to_string(in_flight_.count()) + " connections in flight");

@@ -65,13 +65,12 @@ class Worker {
   // Never carries a value: closing it is the message (cut short, and finished).
   runtime::Channel<int> cut_{1};
   runtime::Channel<int> done_{1};
-  // Set, and stopped_ closed, when the inbox closes: stream handlers then close idle
-  // keep-alive connections at a request boundary. Only this worker's thread touches it.
-  bool stopping_ = false;
+  // Closed when the inbox closes: stream handlers then close idle keep-alive connections
+  // at a request boundary, and those waiting for a request are woken to do so.
   runtime::Channel<int> stopped_{1};
   Stats stats_;
   InFlight in_flight_;
-  HandlerContext context_{config_, stats_, stopping_, stopped_};
+  HandlerContext context_{config_, stats_, stopped_};
   std::thread thread_;
 };
 
