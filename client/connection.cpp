@@ -91,7 +91,7 @@ Task<void> Connection::send(Data frame, milliseconds timeout) {
   co_await write_out(timeout);
 }
 
-Task<void> Connection::send(std::vector<Data> frames, milliseconds timeout) {
+Task<void> Connection::send(std::span<const Data> frames, milliseconds timeout) {
   state_->out.clear();
   for (const Data& frame : frames)
     data_layer::serialize_into(frame, state_->out);

@@ -71,8 +71,9 @@ class Connection {
   // next reply, in request order. Several send()s may precede the receive()s.
   runtime::Task<void> send(data_layer::Data frame, milliseconds timeout);
   // Several frames in one buffer: one system call for the batch, which is what makes
-  // pipelining cheap for the client as well as for the server.
-  runtime::Task<void> send(std::vector<data_layer::Data> frames, milliseconds timeout);
+  // pipelining cheap for the client as well as for the server. The frames are borrowed
+  // (co_await the task at once): the caller keeps them to check the replies against.
+  runtime::Task<void> send(std::span<const data_layer::Data> frames, milliseconds timeout);
   runtime::Task<data_layer::Data> receive(milliseconds timeout);
   // A reply already arrived and waits in the receiver: receive() will not block.
   bool reply_ready() const;
