@@ -4,7 +4,7 @@
 // back: every pending task is polled again and again, and the CPU never rests. This one
 // polls a task only after its waker was woken, and when nothing is woken it parks the
 // thread in its reactor until a socket is ready, a timer is due, or another thread hands
-// it work. One iteration of the loop (turn()):
+// it work. One iteration of the loop (drive_until()):
 //
 //   1. take everything now in the run queue, as one batch (a task that wakes itself
 //      lands in the next batch, so it cannot starve the others);

@@ -5,8 +5,9 @@
 // registered lazily with the reactor of the executor that waits on it, and moves to another
 // executor's reactor when a task there waits on it: a socket belongs to the reactor of
 // whoever uses it. Moving while the old executor still runs a task that uses the socket is
-// not supported; to hand a socket to another thread, release() its fd (as the server's
-// dispatcher does). One task reads and one task writes a socket at a time: the socket
+// not supported; hand a socket to another thread before any task waits on it (as the
+// server's dispatcher does: an accepted socket is never registered on its thread), or
+// release() its fd. One task reads and one task writes a socket at a time: the socket
 // keeps one waker per direction, and a second waiter would replace the first. Closing
 // deregisters first, so a later fd with the same number never inherits a stale waiter.
 //

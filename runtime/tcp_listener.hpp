@@ -1,6 +1,6 @@
 // TcpListener: a listening socket, and accept as a leaf future.
 //
-// The server's main thread owns one, accepts, and hands each new connection to a worker.
+// The server's dispatcher thread owns one, accepts, and hands each new connection to a worker.
 // Accept keeps going through EINTR and ECONNABORTED (a peer that gave up in the backlog),
 // and reports EMFILE/ENFILE (out of file descriptors) to its caller, which must back off
 // rather than spin: the listening socket stays readable while the backlog is full.

@@ -1,6 +1,6 @@
 // bin/server: parse the command line, start the Server, print where it listens, and wait
-// for SIGINT/SIGTERM. See server/server.hpp for the parts and docs/SERVER.md for the path
-// of a request.
+// for SIGINT/SIGTERM. See server/server.hpp for the parts and docs/ARCHITECTURE.md for the
+// path of a request.
 #include <cstdio>
 #include <exception>
 #include <iostream>
