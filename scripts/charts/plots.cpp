@@ -1,0 +1,244 @@
+#include "scripts/charts/plots.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "scripts/charts/scale.hpp"
+#include "scripts/charts/svg.hpp"
+
+namespace charts {
+namespace {
+
+constexpr int kWidth = 860;
+constexpr int kHeight = 480;
+const std::string kGrid = "#e3e3e3";
+const std::string kAxis = "#555555";
+const std::string kMuted = "#555555";
+
+// The plot area inside the margins, in pixels; y grows downwards, so bottom > top.
+struct Frame {
+  double left = 84;
+  double top = 92;
+  double right = kWidth - 24;
+  double bottom = kHeight - 56;
+};
+
+struct LegendItem {
+  std::string label;
+  std::string color;
+};
+
+void draw_titles(Svg& svg, const Frame& frame, std::string_view title, std::string_view note) {
+  svg.text(frame.left, 30, title, {.size = 17, .bold = true});
+  svg.text(frame.left, 50, note, {.size = 12, .fill = kMuted});
+}
+
+// One line of swatches and labels above the plot; the width per label is an estimate, as
+// SVG cannot measure text before it is rendered.
+void draw_legend(Svg& svg, const Frame& frame, const std::vector<LegendItem>& items) {
+  double x = frame.left;
+  const double y = 70;
+  for (const auto& item : items) {
+    svg.rect(x, y - 10, 12, 12, item.color);
+    svg.text(x + 17, y, item.label);
+    x += 17 + 7.5 * static_cast<double>(item.label.size()) + 22;
+  }
+}
+
+void draw_axes(Svg& svg, const Frame& frame) {
+  svg.line(frame.left, frame.top, frame.left, frame.bottom, kAxis);
+  svg.line(frame.left, frame.bottom, frame.right, frame.bottom, kAxis);
+}
+
+// A horizontal grid line and its label at the left of the plot, for each tick.
+template <class Scale, class Format>
+void draw_y_ticks(Svg& svg, const Frame& frame, const std::vector<double>& ticks,
+                  const Scale& scale, Format format) {
+  for (const double tick : ticks) {
+    const double y = scale(tick);
+    svg.line(frame.left, y, frame.right, y, kGrid);
+    svg.line(frame.left - 5, y, frame.left, y, kAxis);
+    svg.text(frame.left - 9, y + 4, format(tick), {.anchor = Anchor::kEnd, .size = 11});
+  }
+}
+
+void draw_y_title(Svg& svg, const Frame& frame, std::string_view title) {
+  svg.text(20, (frame.top + frame.bottom) / 2, title,
+           {.anchor = Anchor::kMiddle, .rotate = -90, .fill = kMuted});
+}
+
+struct Percentile {
+  const char* column;
+  const char* label;
+  const char* color;
+};
+constexpr Percentile kPercentiles[] = {
+    {"p50_us", "p50", "#9ecae1"},
+    {"p90_us", "p90", "#4292c6"},
+    {"p99_us", "p99", "#2166ac"},
+    {"p999_us", "p99.9", "#08306b"},
+};
+
+// The rows that have latencies, and the smallest and largest of them.
+struct LatencyData {
+  std::vector<std::size_t> rows;
+  double lo = std::numeric_limits<double>::max();
+  double hi = 0;
+};
+
+LatencyData collect_latencies(const Table& results) {
+  LatencyData data;
+  for (std::size_t row = 0; row < results.rows.size(); ++row) {
+    bool any = false;
+    for (const auto& p : kPercentiles) {
+      if (const auto value = results.number(row, p.column)) {
+        data.lo = std::min(data.lo, *value);
+        data.hi = std::max(data.hi, *value);
+        any = true;
+      }
+    }
+    if (any) data.rows.push_back(row);
+  }
+  if (data.rows.empty()) throw std::runtime_error("no row of the table has latencies");
+  data.lo = std::max(data.lo, 1.0);  // the histogram's unit is 1 µs: nothing lies below it
+  return data;
+}
+
+// One workload's group of bars, each labelled with its value (read bottom to top).
+void draw_bar_group(Svg& svg, const Table& results, std::size_t row, double x, double width,
+                    const LogScale& y, double floor) {
+  const double bar = width / std::size(kPercentiles);
+  double left = x;
+  for (const auto& p : kPercentiles) {
+    if (const auto value = results.number(row, p.column)) {
+      const double top = y(std::max(*value, 1.0));
+      const std::string label = format_us(*value);
+      svg.rect(left + 1, top, bar - 2, floor - top, p.color,
+               results.cell(row, "row") + " " + p.label + ": " + label);
+      svg.text(left + bar / 2 + 3.5, top - 4, label, {.size = 10, .rotate = -90});
+    }
+    left += bar;
+  }
+}
+
+// The sweep's points, grouped by series in order of first appearance, sorted by x.
+struct Series {
+  std::string name;
+  std::vector<std::pair<double, double>> points;  // concurrency, requests per second
+};
+
+std::vector<Series> collect_series(const Table& sweep) {
+  std::vector<Series> all;
+  for (std::size_t row = 0; row < sweep.rows.size(); ++row) {
+    const auto x = sweep.number(row, "concurrency");
+    const auto y = sweep.number(row, "rps");
+    if (!x || !y || *x <= 0) continue;
+    const std::string& name = sweep.cell(row, "series");
+    auto it = std::find_if(all.begin(), all.end(), [&](const Series& s) { return s.name == name; });
+    if (it == all.end()) it = all.insert(all.end(), Series{name, {}});
+    it->points.emplace_back(*x, *y);
+  }
+  if (all.empty()) throw std::runtime_error("the sweep has no point to draw");
+  for (auto& series : all)
+    std::sort(series.points.begin(), series.points.end());
+  return all;
+}
+
+constexpr const char* kSeriesColors[] = {"#2166ac", "#b2182b", "#1b7837", "#762a83"};
+
+void draw_series(Svg& svg, const Series& series, const std::string& color, const LogScale& x,
+                 const LinearScale& y) {
+  std::vector<std::pair<double, double>> pixels;
+  for (const auto& [concurrency, rps] : series.points)
+    pixels.emplace_back(x(concurrency), y(rps));
+  svg.polyline(pixels, color, 2.5);
+  for (std::size_t i = 0; i < pixels.size(); ++i) {
+    const auto [concurrency, rps] = series.points[i];
+    svg.circle(
+        pixels[i].first, pixels[i].second, 4.5, color,
+        series.name + ", concurrency " + format_si(concurrency) + ": " + format_si(rps) + " req/s");
+    svg.text(pixels[i].first, pixels[i].second - 10, format_si(rps),
+             {.anchor = Anchor::kMiddle, .size = 11});
+  }
+}
+
+}  // namespace
+
+std::string latency_chart(const Table& results) {
+  const LatencyData data = collect_latencies(results);
+  const Frame frame;
+  // Eight times the largest value leaves most of a decade above the tallest bar for its label.
+  const std::vector<double> ticks = decade_ticks(data.lo, data.hi * 8);
+  const LogScale y(ticks.front(), ticks.back(), frame.bottom, frame.top);
+
+  Svg svg(kWidth, kHeight);
+  draw_titles(svg, frame, "Latency percentiles by workload",
+              "bin/client against bin/server over loopback (scripts/bench.sh); log scale");
+  std::vector<LegendItem> legend;
+  for (const auto& p : kPercentiles)
+    legend.push_back({p.label, p.color});
+  draw_legend(svg, frame, legend);
+  draw_y_ticks(svg, frame, ticks, y, format_us);
+  draw_y_title(svg, frame, "latency");
+
+  const double slot = (frame.right - frame.left) / static_cast<double>(data.rows.size());
+  for (std::size_t i = 0; i < data.rows.size(); ++i) {
+    const double x = frame.left + slot * static_cast<double>(i);
+    draw_bar_group(svg, results, data.rows[i], x + slot * 0.1, slot * 0.8, y, frame.bottom);
+    svg.text(x + slot / 2, frame.bottom + 20, results.cell(data.rows[i], "row"),
+             {.anchor = Anchor::kMiddle, .size = 12, .bold = true});
+  }
+  svg.text((frame.left + frame.right) / 2, frame.bottom + 42,
+           "workload: a row of the benchmark table (bars start at the axis floor)",
+           {.anchor = Anchor::kMiddle, .fill = kMuted});
+  draw_axes(svg, frame);
+  return svg.finish();
+}
+
+std::string throughput_chart(const Table& sweep) {
+  const std::vector<Series> all = collect_series(sweep);
+  std::vector<double> concurrencies;
+  double top_rps = 0;
+  for (const auto& series : all) {
+    for (const auto& [concurrency, rps] : series.points) {
+      concurrencies.push_back(concurrency);
+      top_rps = std::max(top_rps, rps);
+    }
+  }
+  std::sort(concurrencies.begin(), concurrencies.end());
+  concurrencies.erase(std::unique(concurrencies.begin(), concurrencies.end()), concurrencies.end());
+
+  const Frame frame;
+  // Half a step of margin on each side, so the first and last points clear the axes.
+  const LogScale x(concurrencies.front() / 1.5, concurrencies.back() * 1.5, frame.left,
+                   frame.right);
+  const std::vector<double> ticks = nice_ticks(0, top_rps * 1.12, 5);
+  const LinearScale y(ticks.front(), ticks.back(), frame.bottom, frame.top);
+
+  Svg svg(kWidth, kHeight);
+  draw_titles(svg, frame, "Throughput against concurrency",
+              "bin/client against bin/server over loopback (scripts/bench.sh); stream mode");
+  std::vector<LegendItem> legend;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    legend.push_back({all[i].name, kSeriesColors[i % std::size(kSeriesColors)]});
+  draw_legend(svg, frame, legend);
+  draw_y_ticks(svg, frame, ticks, y, format_si);
+  draw_y_title(svg, frame, "requests per second");
+  for (const double concurrency : concurrencies) {
+    svg.line(x(concurrency), frame.bottom, x(concurrency), frame.bottom + 5, kAxis);
+    svg.text(x(concurrency), frame.bottom + 19, format_si(concurrency),
+             {.anchor = Anchor::kMiddle, .size = 11});
+  }
+  svg.text((frame.left + frame.right) / 2, frame.bottom + 42,
+           "concurrency: connections, each with its requests in flight (log scale)",
+           {.anchor = Anchor::kMiddle, .fill = kMuted});
+  for (std::size_t i = 0; i < all.size(); ++i)
+    draw_series(svg, all[i], legend[i].color, x, y);
+  draw_axes(svg, frame);
+  return svg.finish();
+}
+
+}  // namespace charts
