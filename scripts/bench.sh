@@ -3,13 +3,15 @@
 # on loopback, then a concurrency sweep, and writes what it measured to files a script can
 # read (the charts are drawn from them by svg-chart; `make bench` does both).
 #
-#   scripts/bench.sh [--bin DIR] [--out DIR] [--rows a,b,...] [--no-sweep] [--quick]
+#   scripts/bench.sh [--bin DIR] [--out DIR] [--rows a,b,...] [--repeat N] [--no-sweep] [--quick]
 #
 #   --bin DIR   where server and client are (default bin/; build them with make first)
 #   --out DIR   where the results go (default build/bench/)
 #   --rows      run only these rows of the matrix (default: all of them, in this order)
+#   --repeat N  run each row and sweep point N times and keep the run with the median req/s
+#               (default 3; 1 to 9). Its req/s range over the N runs is kept beside it.
 #   --no-sweep  skip the concurrency sweep
-#   --quick     a tenth of every count and 1 s of idle: a smoke test, not a measurement
+#   --quick     a tenth of every count, one run each, 1 s of idle: a smoke test only
 #
 # Rows (each bounded by its count, and by a time limit on the client):
 #   book            4,000 oneshot requests, 1 s of work each, all in flight (the book's demo)
@@ -18,13 +20,14 @@
 #   connect         20,000 oneshot requests, no work, 64 at a time: new connections per second
 #   stream-p1       200,000 stream requests over 32 connections, one in flight on each
 #   stream-p16      1,000,000 stream requests over 32 connections, 16 pipelined on each
-#   idle            the server started and sent nothing for 5 s: its CPU seconds
-# Sweep: stream mode, pipeline 1, 30,000 requests at each concurrency 1, 2, 4, ..., 64.
+#   idle            a server sent nothing for 5 s: its CPU seconds (run once)
+# Sweep: stream mode, pipeline 1, 30,000 requests at each concurrency 1, 2, 4, ..., 64, all
+# against one server.
 #
 # Files in the --out folder (tab-separated, one header line, "-" where a column does not
 # apply; latencies in microseconds):
-#   results.tsv   one line per row: wall_s rps p50_us ... server_cpu_s server_rss_mb client_cpu_s
-#   sweep.tsv     one line per sweep point: concurrency rps p50_us ... server_cpu_s
+#   results.tsv   a line per row: wall_s rps p50_us .. server_cpu_s server_rss_mb client_cpu_s
+#   sweep.tsv     a line per sweep point: concurrency rps p50_us .. server_cpu_s
 #   table.md      results.tsv as the Markdown table docs/BENCHMARKS.md shows
 #   machine.txt   the machine, the compiler, the commit and the load average
 #   logs/         each server's stderr and each client's JSON line, to look into a bad row
@@ -37,6 +40,7 @@ set -euo pipefail
 bin=bin
 out=build/bench
 only=""
+repeat=""
 sweep=1
 quick=0
 while (($# > 0)); do
@@ -44,6 +48,7 @@ while (($# > 0)); do
     --bin) bin=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --rows) only=",$2,"; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     --no-sweep) sweep=0; shift ;;
     --quick) quick=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -51,6 +56,8 @@ while (($# > 0)); do
     *) bin=$1; shift ;;  # a bare folder, as scripts/load_test.sh always took
   esac
 done
+: "${repeat:=$( ((quick)) && echo 1 || echo 3)}"
+[[ "$repeat" =~ ^[1-9]$ ]] || { echo "bench: --repeat wants 1 to 9, not '$repeat'" >&2; exit 2; }
 for program in server client; do
   [[ -x "$bin/$program" ]] || { echo "bench: $bin/$program not found; run make first" >&2; exit 2; }
 done
@@ -123,6 +130,16 @@ field() {
     if (match(rest, /^[0-9.]+/)) print substr(rest, 1, RLENGTH)
   }' "$2"
 }
+# The client's numbers named in $2.., tab-separated, "-" for any it lacks.
+fields() {
+  local json=$1 key value line=()
+  shift
+  for key in "$@"; do
+    value=$(field "$key" "$json")
+    line+=("${value:--}")
+  done
+  tsv_line "${line[@]}"
+}
 # CPU seconds of this shell's finished children, from the second line of `times` in $1.
 children_cpu() {
   awk 'NR == 2 {
@@ -131,6 +148,7 @@ children_cpu() {
     printf "%.3f", total
   }' "$1"
 }
+tsv_line() { (IFS=$'\t'; echo "$*"); }
 
 # Runs the client (bounded by client_limit_s) with the given flags against $port; its JSON
 # line goes to $1. Sets client_cpu and client_status. In the background, so that a signal
@@ -148,67 +166,100 @@ run_client() {
   client_cpu=$(minus "$(children_cpu "$scratch/after")" "$(children_cpu "$scratch/before")")
 }
 
-columns=(row ok requests errors wall_s rps p50_us p90_us p99_us p999_us max_us
-  server_cpu_s server_rss_mb client_cpu_s server_flags client_flags)
-tsv_line() { (IFS=$'\t'; echo "$*"); }
-failed_rows=0
+failed_runs=0
+check_run() {
+  local what=$1 json=$2 cpu=$3
+  if ((client_status != 0)) || [[ ! -s "$json" || "$cpu" == - ]]; then
+    echo "bench: $what: client status $client_status, server CPU '$cpu' (see $json.err)" >&2
+    failed_runs=$((failed_runs + 1))
+  fi
+}
 
-# One row of the matrix: a fresh server, one client run, one line in results.tsv.
-load_row() {
-  local name=$1 server_flags=$2 client_flags=$3
-  local json="$out/logs/$name.json"
+# Of the runs in $1 (TSV lines), the one with the median of column $2, then the column's
+# smallest and largest value: the line for the results file.
+pick_median() {
+  local runs=$1 column=$2
+  local count median range
+  count=$(wc -l <"$runs")
+  median=$(sort -t$'\t' -k"$column,$column" -g "$runs" | sed -n "$(((count + 1) / 2))p")
+  range=$(cut -f"$column" "$runs" | sort -g | sed -n '1h; $ {H; x; s/\n/\t/; p}')
+  printf '%s\t%s\t%s\n' "$median" "$count" "$range"
+}
+
+results_columns=(row ok requests errors wall_s rps p50_us p90_us p99_us p999_us max_us
+  server_cpu_s server_rss_mb client_cpu_s runs rps_min rps_max server_flags client_flags)
+
+# One run of a matrix row: a fresh server, one client run; appends a line to $scratch/runs.
+row_run() {
+  local name=$1 server_flags=$2 client_flags=$3 run=$4
+  local json="$out/logs/$name.$run.json" cpu_before cpu rss
   # shellcheck disable=SC2086  # the flags are words on purpose
-  start_server "$out/logs/$name.server.log" $server_flags
-  local cpu_before
+  start_server "$out/logs/$name.$run.server.log" $server_flags
   cpu_before=$(server_cpu)
   # shellcheck disable=SC2086
   run_client "$json" $client_flags
-  local cpu rss
   cpu=$(minus "$(server_cpu)" "$cpu_before")
   rss=$(server_rss_mb)
   stop_server
-  if ((client_status != 0)) || [[ ! -s "$json" || "$cpu" == - ]]; then
-    echo "bench: row $name: the client exited with status $client_status (see $json.err)" >&2
-    failed_rows=$((failed_rows + 1))
-  fi
-  local values=() key
-  for key in ok requests errors wall_s rps p50_us p90_us p99_us p999_us max_us; do
-    local value
-    value=$(field "$key" "$json")
-    values+=("${value:--}")
+  check_run "row $name, run $run" "$json" "$cpu"
+  tsv_line "$name" "$(fields "$json" ok requests errors wall_s rps p50_us p90_us p99_us \
+    p999_us max_us)" "$cpu" "$rss" "$client_cpu" >>"$scratch/runs"
+}
+
+# A row of the matrix: $repeat runs, the median one (by req/s) in results.tsv.
+load_row() {
+  local name=$1 server_flags=$2 client_flags=$3 run
+  : >"$scratch/runs"
+  for ((run = 1; run <= repeat; run++)); do
+    row_run "$name" "$server_flags" "$client_flags" "$run"
   done
-  tsv_line "$name" "${values[@]}" "$cpu" "$rss" "$client_cpu" "$server_flags" \
-    "$client_flags" >>"$out/results.tsv"
+  tsv_line "$(pick_median "$scratch/runs" 6)" "$server_flags" "$client_flags" \
+    >>"$out/results.tsv"
   print_row "$(tail -n 1 "$out/results.tsv")"
 }
 
-# The idle row: a server that is sent nothing; what it burns in $1 seconds.
+# The idle row: a server that is sent nothing; what it burns in $1 seconds. Run once: an
+# idle server's CPU is zero or it is not, and five seconds are enough to see which.
 idle_row() {
-  local seconds=$1
+  local seconds=$1 cpu_before cpu rss
   start_server "$out/logs/idle.server.log"
-  local cpu_before
   cpu_before=$(server_cpu)
   sleep "$seconds"
-  local cpu rss
   cpu=$(minus "$(server_cpu)" "$cpu_before")
   rss=$(server_rss_mb)
   stop_server
-  tsv_line idle 0 0 0 "$seconds" - - - - - - "$cpu" "$rss" - "" "" >>"$out/results.tsv"
+  tsv_line idle 0 0 0 "$seconds" - - - - - - "$cpu" "$rss" - 1 - - "" "" >>"$out/results.tsv"
   print_row "$(tail -n 1 "$out/results.tsv")"
 }
 
 # The table on the terminal: latencies in ms, as people read them.
 print_header() {
-  printf "%-15s %15s %7s %9s %9s %9s %9s %9s %8s %7s %8s\n" row ok/requests wall_s req/s \
-    p50_ms p90_ms p99_ms p99.9_ms srv_cpu rss_mb cli_cpu
+  printf "%-15s %15s %7s %9s %15s %9s %9s %9s %9s %8s %7s %8s\n" row ok/requests wall_s \
+    req/s req/s_range p50_ms p90_ms p99_ms p99.9_ms srv_cpu rss_mb cli_cpu
 }
 print_row() {
   awk -F'\t' '
     function ms(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1000) }
     function rate(rps) { return rps == "-" ? "-" : sprintf("%.0f", rps) }
-    { printf "%-15s %15s %7.2f %9s %9s %9s %9s %9s %8s %7s %8s\n", $1,
-        ($3 == 0 ? "-" : $2 "/" $3), $5, rate($6), ms($7), ms($8), ms($9), ms($10), $12, $13,
-        $14 }' <<<"$1"
+    { printf "%-15s %15s %7.2f %9s %15s %9s %9s %9s %9s %8s %7s %8s\n", $1,
+        ($3 == 0 ? "-" : $2 "/" $3), $5, rate($6), ($16 == "-" ? "-" : rate($16) "-" rate($17)),
+        ms($7), ms($8), ms($9), ms($10), $12, $13, $14 }' <<<"$1"
+}
+
+markdown_table() {
+  awk -F'\t' '
+    function ms(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1000) }
+    function rate(rps) { return rps == "-" ? "-" : sprintf("%.0f", rps) }
+    NR == 1 {
+      print "| row | ok | wall s | req/s | req/s range (runs) | p50 ms | p90 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MB | client CPU s |"
+      print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+      next
+    }
+    { printf "| %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1,
+        ($3 == 0 ? "-" : $2 "/" $3), $5, rate($6),
+        ($16 == "-" ? "-" : rate($16) "-" rate($17) " (" $15 ")"), ms($7), ms($8), ms($9),
+        ms($10), $12, $13, $14 }
+  ' "$out/results.tsv"
 }
 
 wanted() { [[ -z "$only" || "$only" == *",$1,"* ]]; }
@@ -222,29 +273,52 @@ describe_machine() {
   echo "os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), Linux $(uname -r)"
   echo "compiler: $($cxx --version 2>/dev/null | head -n 1) (CXX=$cxx, POLLER=${POLLER:-epoll}, binaries in $bin)"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+  echo "runs per row and sweep point: $repeat (the median by req/s is kept)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-markdown_table() {
-  awk -F'\t' '
-    function ms(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1000) }
-    function rate(rps) { return rps == "-" ? "-" : sprintf("%.0f", rps) }
-    NR == 1 {
-      print "| row | ok | wall s | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MB | client CPU s |"
-      print "|---|---|---|---|---|---|---|---|---|---|---|"
-      next
-    }
-    { printf "| %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1,
-        ($3 == 0 ? "-" : $2 "/" $3), $5, rate($6), ms($7), ms($8), ms($9), ms($10), $12, $13,
-        $14 }
-  ' "$out/results.tsv"
+# Throughput against concurrency: one stream server, $repeat client runs per point.
+run_sweep() {
+  echo
+  echo "sweep: stream mode, pipeline 1, $(n 30000) requests per point, median of $repeat"
+  printf "%-11s %9s %15s %9s %9s %9s %9s %8s\n" concurrency req/s req/s_range p50_ms p90_ms \
+    p99_ms p99.9_ms srv_cpu
+  tsv_line series concurrency pipeline requests ok wall_s rps p50_us p90_us p99_us p999_us \
+    server_cpu_s client_cpu_s runs rps_min rps_max >"$out/sweep.tsv"
+  start_server "$out/logs/sweep.server.log" --mode stream
+  local concurrency run
+  for concurrency in 1 2 4 8 16 32 64; do
+    : >"$scratch/runs"
+    for ((run = 1; run <= repeat; run++)); do
+      sweep_run "$concurrency" "$run"
+    done
+    pick_median "$scratch/runs" 7 >>"$out/sweep.tsv"
+    awk -F'\t' '
+      function ms(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1000) }
+      { printf "%-11s %9.0f %15s %9s %9s %9s %9s %8s\n", $2, $7, sprintf("%.0f-%.0f", $15, $16),
+          ms($8), ms($9), ms($10), ms($11), $12 }
+    ' <<<"$(tail -n 1 "$out/sweep.tsv")"
+  done
+  stop_server
+}
+
+sweep_run() {
+  local concurrency=$1 run=$2
+  local json="$out/logs/sweep-c$concurrency.$run.json" cpu_before cpu
+  cpu_before=$(server_cpu)
+  run_client "$json" --mode stream --requests "$(n 30000)" --concurrency "$concurrency" \
+    --pipeline 1
+  cpu=$(minus "$(server_cpu)" "$cpu_before")
+  check_run "sweep at concurrency $concurrency, run $run" "$json" "$cpu"
+  tsv_line "stream pipeline 1" "$concurrency" 1 "$(fields "$json" requests ok wall_s rps p50_us \
+    p90_us p99_us p999_us)" "$cpu" "$client_cpu" >>"$scratch/runs"
 }
 
 main() {
   describe_machine >"$out/machine.txt"
   cat "$out/machine.txt"
   echo
-  tsv_line "${columns[@]}" >"$out/results.tsv"
+  tsv_line "${results_columns[@]}" >"$out/results.tsv"
   print_header
   wanted book && load_row book "--delay-ms 1000" "--requests $(n 4000)"
   wanted book-busy-poll && load_row book-busy-poll "--delay-ms 1000 --busy-poll" \
@@ -262,47 +336,7 @@ main() {
   echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
   echo
   echo "bench: results in $out/ (results.tsv$( ((sweep)) && echo ", sweep.tsv"), table.md, machine.txt)"
-  ((failed_rows == 0)) || { echo "bench: $failed_rows row(s) failed" >&2; exit 1; }
-}
-
-# Throughput against concurrency: one stream server, one client run per point.
-run_sweep() {
-  echo
-  echo "sweep: stream mode, pipeline 1, $(n 30000) requests per point"
-  printf "%-11s %9s %9s %9s %9s %9s %8s\n" concurrency req/s p50_ms p90_ms p99_ms p99.9_ms srv_cpu
-  tsv_line series concurrency pipeline requests ok wall_s rps p50_us p90_us p99_us p999_us \
-    server_cpu_s client_cpu_s >"$out/sweep.tsv"
-  start_server "$out/logs/sweep.server.log" --mode stream
-  local concurrency
-  for concurrency in 1 2 4 8 16 32 64; do
-    sweep_point "$concurrency"
-  done
-  stop_server
-}
-
-sweep_point() {
-  local concurrency=$1 json="$out/logs/sweep-c$1.json" cpu_before
-  cpu_before=$(server_cpu)
-  run_client "$json" --mode stream --requests "$(n 30000)" --concurrency "$concurrency" \
-    --pipeline 1
-  local cpu
-  cpu=$(minus "$(server_cpu)" "$cpu_before")
-  if ((client_status != 0)); then
-    echo "bench: sweep at concurrency $concurrency: client status $client_status" >&2
-    failed_rows=$((failed_rows + 1))
-  fi
-  local values=() key
-  for key in requests ok wall_s rps p50_us p90_us p99_us p999_us; do
-    local value
-    value=$(field "$key" "$json")
-    values+=("${value:--}")
-  done
-  tsv_line "stream pipeline 1" "$concurrency" 1 "${values[@]}" "$cpu" "$client_cpu" \
-    >>"$out/sweep.tsv"
-  awk -F'\t' '
-    function ms(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1000) }
-    { printf "%-11s %9.0f %9s %9s %9s %9s %8s\n", $2, $7, ms($8), ms($9), ms($10), ms($11), $12 }
-  ' <<<"$(tail -n 1 "$out/sweep.tsv")"
+  ((failed_runs == 0)) || { echo "bench: $failed_runs run(s) failed" >&2; exit 1; }
 }
 
 main

@@ -158,3 +158,15 @@ TEST_CASE("charts throughput: one line per series through its points in concurre
   CHECK_THROWS_AS(charts::throughput_chart(parse_tsv("series\tconcurrency\trps\n")),
                   std::runtime_error);
 }
+
+TEST_CASE("charts throughput: a point's range over its runs is drawn as a whisker") {
+  const std::string ranged = charts::throughput_chart(
+      parse_tsv("series\tconcurrency\trps\truns\trps_min\trps_max\n"
+                "p1\t1\t9000\t3\t8000\t12000\n"
+                "p1\t2\t18000\t3\t18000\t18000\n"));  // runs that agree: no whisker
+  const std::string single =
+      charts::throughput_chart(parse_tsv("series\tconcurrency\trps\n"
+                                         "p1\t1\t9000\n"
+                                         "p1\t2\t18000\n"));
+  CHECK(count(ranged, "<line") == count(single, "<line") + 3);  // a stem and two caps
+}

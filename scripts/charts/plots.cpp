@@ -1,7 +1,9 @@
 #include "scripts/charts/plots.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -124,11 +126,28 @@ void draw_bar_group(Svg& svg, const Table& results, std::size_t row, double x, d
   }
 }
 
+// A sweep point: the kept (median) run's rate, and the range over all of its runs, which
+// equals the rate when the file has no rps_min / rps_max columns (one run per point).
+struct Point {
+  double concurrency;
+  double rps;
+  double low;
+  double high;
+  bool operator<(const Point& other) const { return concurrency < other.concurrency; }
+};
+
 // The sweep's points, grouped by series in order of first appearance, sorted by x.
 struct Series {
   std::string name;
-  std::vector<std::pair<double, double>> points;  // concurrency, requests per second
+  std::vector<Point> points;
 };
+
+Point read_point(const Table& sweep, std::size_t row, double concurrency, double rps) {
+  const bool ranged = sweep.has("rps_min") && sweep.has("rps_max");
+  const auto low = ranged ? sweep.number(row, "rps_min") : std::nullopt;
+  const auto high = ranged ? sweep.number(row, "rps_max") : std::nullopt;
+  return {concurrency, rps, low.value_or(rps), high.value_or(rps)};
+}
 
 std::vector<Series> collect_series(const Table& sweep) {
   std::vector<Series> all;
@@ -139,7 +158,7 @@ std::vector<Series> collect_series(const Table& sweep) {
     const std::string& name = sweep.cell(row, "series");
     auto it = std::find_if(all.begin(), all.end(), [&](const Series& s) { return s.name == name; });
     if (it == all.end()) it = all.insert(all.end(), Series{name, {}});
-    it->points.emplace_back(*x, *y);
+    it->points.push_back(read_point(sweep, row, *x, *y));
   }
   if (all.empty()) throw std::runtime_error("the sweep has no point to draw");
   for (auto& series : all)
@@ -149,19 +168,29 @@ std::vector<Series> collect_series(const Table& sweep) {
 
 constexpr const char* kSeriesColors[] = {"#2166ac", "#b2182b", "#1b7837", "#762a83"};
 
+// A whisker from the slowest to the fastest run of a point (pixels): how far to trust it.
+void draw_range(Svg& svg, double x, double low, double high, const std::string& color) {
+  if (std::fabs(high - low) < 1) return;  // one run, or runs that agree to the pixel
+  svg.line(x, low, x, high, color, 1.2);
+  svg.line(x - 4, low, x + 4, low, color, 1.2);
+  svg.line(x - 4, high, x + 4, high, color, 1.2);
+}
+
 void draw_series(Svg& svg, const Series& series, const std::string& color, const LogScale& x,
                  const LinearScale& y) {
   std::vector<std::pair<double, double>> pixels;
-  for (const auto& [concurrency, rps] : series.points)
-    pixels.emplace_back(x(concurrency), y(rps));
+  for (const Point& point : series.points)
+    pixels.emplace_back(x(point.concurrency), y(point.rps));
   svg.polyline(pixels, color, 2.5);
   for (std::size_t i = 0; i < pixels.size(); ++i) {
-    const auto [concurrency, rps] = series.points[i];
-    svg.circle(
-        pixels[i].first, pixels[i].second, 4.5, color,
-        series.name + ", concurrency " + format_si(concurrency) + ": " + format_si(rps) + " req/s");
-    svg.text(pixels[i].first, pixels[i].second - 10, format_si(rps),
-             {.anchor = Anchor::kMiddle, .size = 11});
+    const Point& point = series.points[i];
+    const auto [px, py] = pixels[i];
+    draw_range(svg, px, y(point.low), y(point.high), color);
+    svg.circle(px, py, 4.5, color,
+               series.name + ", concurrency " + format_si(point.concurrency) + ": " +
+                   format_si(point.rps) + " req/s");
+    // Beside the point rather than above it, clear of the whisker.
+    svg.text(px + 8, py - 6, format_si(point.rps), {.size = 11});
   }
 }
 
@@ -176,7 +205,7 @@ std::string latency_chart(const Table& results) {
 
   Svg svg(kWidth, kHeight);
   draw_titles(svg, frame, "Latency percentiles by workload",
-              "bin/client against bin/server over loopback (scripts/bench.sh); log scale");
+              "scripts/bench.sh over loopback, log scale. Each row's median run (by req/s).");
   std::vector<LegendItem> legend;
   for (const auto& p : kPercentiles)
     legend.push_back({p.label, p.color});
@@ -203,9 +232,9 @@ std::string throughput_chart(const Table& sweep) {
   std::vector<double> concurrencies;
   double top_rps = 0;
   for (const auto& series : all) {
-    for (const auto& [concurrency, rps] : series.points) {
-      concurrencies.push_back(concurrency);
-      top_rps = std::max(top_rps, rps);
+    for (const Point& point : series.points) {
+      concurrencies.push_back(point.concurrency);
+      top_rps = std::max(top_rps, point.high);
     }
   }
   std::sort(concurrencies.begin(), concurrencies.end());
@@ -220,7 +249,8 @@ std::string throughput_chart(const Table& sweep) {
 
   Svg svg(kWidth, kHeight);
   draw_titles(svg, frame, "Throughput against concurrency",
-              "bin/client against bin/server over loopback (scripts/bench.sh); stream mode");
+              "scripts/bench.sh over loopback, stream mode. Point: the median run; whisker: "
+              "slowest to fastest run.");
   std::vector<LegendItem> legend;
   for (std::size_t i = 0; i < all.size(); ++i)
     legend.push_back({all[i].name, kSeriesColors[i % std::size(kSeriesColors)]});

@@ -1,5 +1,6 @@
 #include "scripts/charts/table.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -26,6 +27,10 @@ std::string_view next_line(std::string_view& text) {
 }
 
 }  // namespace
+
+bool Table::has(std::string_view name) const {
+  return std::find(columns.begin(), columns.end(), name) != columns.end();
+}
 
 std::size_t Table::column(std::string_view name) const {
   for (std::size_t i = 0; i < columns.size(); ++i)

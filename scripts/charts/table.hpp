@@ -17,6 +17,7 @@ struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
 
+  bool has(std::string_view name) const;
   // The column's index; throws std::runtime_error naming it when the file has none.
   std::size_t column(std::string_view name) const;
   const std::string& cell(std::size_t row, std::string_view name) const;
