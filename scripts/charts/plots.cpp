@@ -199,9 +199,10 @@ void draw_series(Svg& svg, const Series& series, const std::string& color, const
 std::string latency_chart(const Table& results) {
   const LatencyData data = collect_latencies(results);
   const Frame frame;
-  // Eight times the largest value leaves most of a decade above the tallest bar for its label.
-  const std::vector<double> ticks = decade_ticks(data.lo, data.hi * 8);
-  const LogScale y(ticks.front(), ticks.back(), frame.bottom, frame.top);
+  const std::vector<double> ticks = decade_ticks(data.lo, data.hi);
+  // Six times the largest value (three quarters of a decade) leaves room above the tallest
+  // bar for its label; the top of the axis need not be a decade.
+  const LogScale y(ticks.front(), std::max(ticks.back(), data.hi * 6), frame.bottom, frame.top);
 
   Svg svg(kWidth, kHeight);
   draw_titles(svg, frame, "Latency percentiles by workload",
