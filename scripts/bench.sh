@@ -7,7 +7,8 @@
 #
 #   --bin DIR   where server and client are (default bin/; build them with make first)
 #   --out DIR   where the results go (default build/bench/)
-#   --rows      run only these rows of the matrix (default: all of them, in this order)
+#   --rows      run only these rows of the matrix (default: all of them, in this order;
+#               '' for none, to run the sweep alone)
 #   --repeat N  run each row and sweep point N times and keep the run with the median req/s
 #               (default 3; 1 to 9). Its req/s range over the N runs is kept beside it.
 #   --no-sweep  skip the concurrency sweep
@@ -55,6 +56,10 @@ while (($# > 0)); do
     -*) echo "bench: unknown option '$1' (try --help)" >&2; exit 2 ;;
     *) bin=$1; shift ;;  # a bare folder, as scripts/load_test.sh always took
   esac
+done
+readonly all_rows=",book,book-busy-poll,10k,connect,stream-p1,stream-p16,idle,"
+for row in ${only//,/ }; do
+  [[ "$all_rows" == *",$row,"* ]] || { echo "bench: no row '$row' (rows:${all_rows//,/ })" >&2; exit 2; }
 done
 : "${repeat:=$( ((quick)) && echo 1 || echo 3)}"
 [[ "$repeat" =~ ^[1-9]$ ]] || { echo "bench: --repeat wants 1 to 9, not '$repeat'" >&2; exit 2; }
