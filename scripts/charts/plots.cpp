@@ -199,7 +199,8 @@ void draw_series(Svg& svg, const Series& series, const std::string& color, const
 std::string latency_chart(const Table& results) {
   const LatencyData data = collect_latencies(results);
   const Frame frame;
-  const std::vector<double> ticks = decade_ticks(data.lo, data.hi);
+  // The floor at least half a decade below the shortest bar, so that it still shows.
+  const std::vector<double> ticks = decade_ticks(data.lo / 3, data.hi);
   // Six times the largest value (three quarters of a decade) leaves room above the tallest
   // bar for its label; the top of the axis need not be a decade.
   const LogScale y(ticks.front(), std::max(ticks.back(), data.hi * 6), frame.bottom, frame.top);
