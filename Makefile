@@ -48,13 +48,17 @@ LIB_SRCS := $(filter-out runtime/poller_%.cpp,$(wildcard runtime/*.cpp runtime/d
             $(filter-out client/main.cpp,$(wildcard client/*.cpp))
 TEST_SRCS  := $(wildcard tests/*.cpp)
 BENCH_SRCS := $(wildcard scripts/bench/*.cpp)
+# The chart tool of the benchmark suite: not part of the library; its pure parts (tables,
+# scales, SVG) are linked into the tests too.
+CHART_SRCS := $(filter-out scripts/charts/svg_chart.cpp,$(wildcard scripts/charts/*.cpp))
+BENCH_OUT  := build/bench
 
 obj = $(patsubst %.cpp,$(BUILD)/%.o,$(1))
 LIB := $(BUILD)/libasync.a
 
 DOCTEST_HEADER := /usr/include/doctest/doctest.h
 
-.PHONY: all test bench demo soak clean format help doctest
+.PHONY: all test bench bench-suite bench-runtime bench-charts bench-accept demo soak clean format help doctest
 all: $(BIN)/server $(BIN)/client
 
 # Quiet by default (one line per file); V=1 shows the full commands.
@@ -84,7 +88,7 @@ $(BIN)/client: $(call obj,client/main.cpp) $(LIB)
 # The tests need doctest's header; the objects wait for it (order-only) so a missing header
 # gives one clear line instead of a compiler error per file.
 $(call obj,$(TEST_SRCS)): | doctest
-$(BUILD)/run-tests: $(call obj,$(TEST_SRCS)) $(LIB)
+$(BUILD)/run-tests: $(call obj,$(TEST_SRCS) $(CHART_SRCS)) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
@@ -107,9 +111,43 @@ $(BUILD)/bench: $(call obj,$(BENCH_SRCS)) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
-## bench: run the runtime micro-benchmarks (spawn cost, cross-thread wake, 100k sleeps)
-bench: $(BUILD)/bench
+$(BUILD)/svg-chart: $(call obj,scripts/charts/svg_chart.cpp $(CHART_SRCS))
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
+
+# The suite, then its charts. A recipe rather than a prerequisite, so that `make -j bench`
+# never builds or measures anything beside a measurement.
+define run_suite
+	CXX='$(CXX)' POLLER='$(POLLER)' bash scripts/bench.sh --bin $(BIN) --out $(BENCH_OUT)
+	$(BUILD)/svg-chart latency $(BENCH_OUT)/results.tsv $(BENCH_OUT)/latency.svg
+	$(BUILD)/svg-chart throughput $(BENCH_OUT)/sweep.tsv $(BENCH_OUT)/throughput.svg
+endef
+
+## bench: the benchmark suite (scripts/bench.sh: table, build/bench/*.tsv, charts), then the runtime micro-benchmarks
+bench: $(BIN)/server $(BIN)/client $(BUILD)/svg-chart $(BUILD)/bench
+	$(run_suite)
 	$(BUILD)/bench
+
+## bench-suite: only the suite: server and client matrix, concurrency sweep, charts in build/bench/
+bench-suite: $(BIN)/server $(BIN)/client $(BUILD)/svg-chart
+	$(run_suite)
+
+## bench-runtime: only the runtime micro-benchmarks (spawn cost, cross-thread wake, 100k sleeps)
+bench-runtime: $(BUILD)/bench
+	$(BUILD)/bench
+
+## bench-accept: copy the last suite run (build/bench/) to docs/bench/ and redraw its charts
+bench-accept:
+	@test -f $(BENCH_OUT)/results.tsv -a -f $(BENCH_OUT)/sweep.tsv || \
+	  { echo "error: no complete run in $(BENCH_OUT)/; run make bench first" >&2; exit 1; }
+	@mkdir -p docs/bench
+	cp $(BENCH_OUT)/results.tsv $(BENCH_OUT)/sweep.tsv $(BENCH_OUT)/table.md $(BENCH_OUT)/machine.txt docs/bench/
+	$(MAKE) --no-print-directory bench-charts
+
+## bench-charts: redraw docs/bench/*.svg from docs/bench/*.tsv
+bench-charts: $(BUILD)/svg-chart
+	$(BUILD)/svg-chart latency docs/bench/results.tsv docs/bench/latency.svg
+	$(BUILD)/svg-chart throughput docs/bench/sweep.tsv docs/bench/throughput.svg
 
 ## demo: the book's demo: server plus 4,000 one-second requests from the bundled client
 demo: $(BIN)/server $(BIN)/client
@@ -196,11 +234,11 @@ clean:
 
 ## format: reformat every source file with clang-format (.clang-format at the root)
 format:
-	clang-format -i $(wildcard */*.hpp */*.cpp runtime/detail/*.hpp runtime/detail/*.cpp scripts/*/*.cpp)
+	clang-format -i $(wildcard */*.hpp */*.cpp runtime/detail/*.hpp runtime/detail/*.cpp scripts/*/*.hpp scripts/*/*.cpp)
 
 ## help: list the targets and the knobs (CXX, SANITIZE, POLLER)
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 	@echo "knobs: CXX=g++|clang++  SANITIZE=address,undefined|thread  POLLER=epoll|poll"
 
--include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(TEST_SRCS) $(BENCH_SRCS) server/main.cpp client/main.cpp))
+-include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(TEST_SRCS) $(BENCH_SRCS) $(CHART_SRCS) scripts/charts/svg_chart.cpp server/main.cpp client/main.cpp))

@@ -65,6 +65,16 @@ void apply(Config& config, std::string_view flag, std::string_view value) {
   }
 }
 
+// The flags that take no value. Returns false if `arg` is not one of them.
+bool apply_switch(Config& config, std::string_view arg) {
+  if (arg == "--busy-poll") {
+    config.busy_poll = true;
+    return true;
+  }
+  if (arg.starts_with("--busy-poll=")) throw UsageError("--busy-poll takes no value");
+  return false;
+}
+
 }  // namespace
 
 std::chrono::milliseconds Config::work_delay() const {
@@ -78,6 +88,7 @@ std::optional<Config> parse_command_line(int argc, const char* const* argv) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") return std::nullopt;
     if (!arg.starts_with("--")) throw UsageError("unexpected argument '" + std::string(arg) + "'");
+    if (apply_switch(config, arg)) continue;
     // Both "--port 80" and "--port=80".
     if (const auto eq = arg.find('='); eq != std::string_view::npos) {
       apply(config, arg.substr(0, eq), arg.substr(eq + 1));
@@ -103,6 +114,8 @@ std::string usage() {
          "  --idle-timeout-ms N    drop a peer silent this long (default 30000)\n"
          "  --grace-ms N           shutdown waits this long for requests (default 10000)\n"
          "  --log-level LEVEL      error, warn, info or debug (default info)\n"
+         "  --busy-poll            workers re-poll every pending task and never park: the\n"
+         "                         book's policy, for teaching and benchmarks; burns CPU\n"
          "  --help                 this text\n"
          "\n"
          "Prints 'listening on HOST:PORT' once ready. SIGINT/SIGTERM stop it gracefully;\n"

@@ -40,6 +40,9 @@ struct Config {
   // How long a shutdown waits for requests in flight before cutting them off.
   std::chrono::milliseconds grace{10000};
   LogLevel log_level = LogLevel::kInfo;
+  // A teaching and benchmark switch: the workers use the book's policy (re-poll every
+  // pending task at once, never park), so a run can show what the waker saves. Burns CPU.
+  bool busy_poll = false;
 
   std::chrono::milliseconds work_delay() const;
 };

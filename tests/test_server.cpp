@@ -495,6 +495,35 @@ TEST_CASE("server: at --max-connections new connections wait for a slot instead 
   CHECK(summary.errors.empty());
 }
 
+TEST_CASE("server --busy-poll: workers on the book's policy still serve every request") {
+  // The switch changes only when tasks are polled, never what they do: the same exchanges,
+  // concurrent ones with a work delay included, must come out byte for byte.
+  for (Mode mode : kModes) {
+    CAPTURE(server::to_string(mode));
+    Config config = config_for(mode, 20ms);
+    config.busy_poll = true;
+    Running running(config);
+    std::vector<std::unique_ptr<Client>> clients;
+    for (std::uint32_t i = 0; i < 20; ++i) {
+      clients.push_back(std::make_unique<Client>(running.port));
+      clients.back()->send(frame(i, "spin for me"));
+    }
+    for (std::uint32_t i = 0; i < clients.size(); ++i) {
+      if (mode == Mode::kOneshot) {
+        CHECK(clients[i]->read_to_end() == kGreeting);
+      } else {
+        const Bytes expected = frame(i, "spin for me");
+        CHECK(clients[i]->read_exact(expected.size()) == expected);
+      }
+    }
+    clients.clear();
+    expect_served(running.port, mode);
+    const Summary summary = running.stop();
+    CHECK(summary.connections() == 21);
+    CHECK(summary.errors.empty());
+  }
+}
+
 TEST_CASE("server config: defaults follow the book, and the delay default follows the mode") {
   const char* none[] = {"server"};
   const auto config = server::parse_command_line(1, none);
@@ -505,6 +534,7 @@ TEST_CASE("server config: defaults follow the book, and the delay default follow
   CHECK(config->mode == Mode::kOneshot);
   CHECK(config->work_delay() == 1000ms);
   CHECK(config->max_frame == 1024 * 1024);
+  CHECK_FALSE(config->busy_poll);
 
   const char* stream[] = {"server", "--mode", "stream", "--port=0", "--log-level", "debug"};
   const auto parsed = server::parse_command_line(6, stream);
@@ -513,6 +543,13 @@ TEST_CASE("server config: defaults follow the book, and the delay default follow
   CHECK(parsed->work_delay() == 0ms);
   CHECK(parsed->port == 0);
   CHECK(parsed->log_level == server::LogLevel::kDebug);
+
+  // A switch takes no value: the flag after it is read as a flag.
+  const char* busy[] = {"server", "--busy-poll", "--workers", "2"};
+  const auto spinning = server::parse_command_line(4, busy);
+  REQUIRE(spinning);
+  CHECK(spinning->busy_poll);
+  CHECK(spinning->workers == 2);
 
   const char* help[] = {"server", "--help"};
   CHECK_FALSE(server::parse_command_line(2, help));
@@ -534,4 +571,5 @@ TEST_CASE("server config: bad usage names the problem") {
   CHECK(message_for({"--delay-ms"}).find("wants a value") != std::string::npos);
   CHECK(message_for({"--frobnicate", "1"}).find("--frobnicate") != std::string::npos);
   CHECK(message_for({"--log-level", "loud"}).find("loud") != std::string::npos);
+  CHECK(message_for({"--busy-poll=yes"}).find("takes no value") != std::string::npos);
 }

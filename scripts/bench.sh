@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# The benchmark suite: runs bin/server and bin/client through a bounded matrix of workloads
+# on loopback, then a concurrency sweep, and writes what it measured to files a script can
+# read (the charts are drawn from them by svg-chart; `make bench` does both).
+#
+#   scripts/bench.sh [--bin DIR] [--out DIR] [--rows a,b,...] [--repeat N] [--no-sweep] [--quick]
+#
+#   --bin DIR   where server and client are (default bin/; build them with make first)
+#   --out DIR   where the results go (default build/bench/)
+#   --rows      run only these rows of the matrix (default: all of them, in this order;
+#               '' for none, to run the sweep alone)
+#   --repeat N  run each row and sweep point N times and keep the run with the median req/s
+#               (default 3; 1 to 9). Its req/s range over the N runs is kept beside it.
+#   --no-sweep  skip the concurrency sweep
+#   --quick     a tenth of every count, one run each, 1 s of idle: a smoke test only
+#
+# Rows (each bounded by its count, and by a time limit on the client):
+#   book            4,000 oneshot requests, 1 s of work each, all in flight (the book's demo)
+#   book-busy-poll  the same, with the server's workers on the book's busy-polling policy
+#   10k             10,000 oneshot requests, 1 s of work each, all in flight
+#   connect         20,000 oneshot requests, no work, 64 at a time: new connections per second
+#   stream-p1       200,000 stream requests over 32 connections, one in flight on each
+#   stream-p16      1,000,000 stream requests over 32 connections, 16 pipelined on each
+#   idle            a server sent nothing for 5 s: its CPU seconds (run once)
+# Sweep: stream mode, pipeline 1, 30,000 requests at each concurrency 1, 2, 4, ..., 64, all
+# against one server.
+#
+# Files in the --out folder (tab-separated, one header line, "-" where a column does not
+# apply; latencies in microseconds):
+#   results.tsv   a line per row: wall_s rps p50_us .. server_cpu_s server_rss_mb client_cpu_s
+#   sweep.tsv     a line per sweep point: concurrency rps p50_us .. server_cpu_s
+#   table.md      results.tsv as the Markdown table docs/BENCHMARKS.md shows
+#   machine.txt   the machine, the compiler, the commit and the load average
+#   logs/         each server's stderr and each client's JSON line, to look into a bad row
+#
+# Server CPU is the growth of utime + stime in /proc/PID/stat across the client's run; peak
+# RSS is VmHWM from /proc/PID/status; client CPU is what bash's `times` says its children
+# used across the run. Every server is stopped on the way out, however the script ends.
+set -euo pipefail
+
+bin=bin
+out=build/bench
+only=""
+repeat=""
+sweep=1
+quick=0
+while (($# > 0)); do
+  case $1 in
+    --bin) bin=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --rows) only=",$2,"; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --no-sweep) sweep=0; shift ;;
+    --quick) quick=1; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "bench: unknown option '$1' (try --help)" >&2; exit 2 ;;
+    *) bin=$1; shift ;;  # a bare folder, as scripts/load_test.sh always took
+  esac
+done
+readonly all_rows=",book,book-busy-poll,10k,connect,stream-p1,stream-p16,idle,"
+for row in ${only//,/ }; do
+  [[ "$all_rows" == *",$row,"* ]] || { echo "bench: no row '$row' (rows:${all_rows//,/ })" >&2; exit 2; }
+done
+: "${repeat:=$( ((quick)) && echo 1 || echo 3)}"
+[[ "$repeat" =~ ^[1-9]$ ]] || { echo "bench: --repeat wants 1 to 9, not '$repeat'" >&2; exit 2; }
+for program in server client; do
+  [[ -x "$bin/$program" ]] || { echo "bench: $bin/$program not found; run make first" >&2; exit 2; }
+done
+
+# 10,000 sockets on each side: lift the soft limit on open files to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+ticks=$(getconf CLK_TCK)
+readonly client_limit_s=180  # per client run: far beyond a healthy row, even on a busy box
+mkdir -p "$out/logs"
+scratch=$(mktemp -d)
+
+server_pid=""
+client_pid=""
+# Stops the server: SIGTERM (graceful) and, if it has not gone within 5 s, SIGKILL.
+stop_server() {
+  [[ -n "$server_pid" ]] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  for _ in {1..50}; do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+  exec 3<&-
+}
+cleanup() {
+  # timeout(1) passes the TERM on to the client it watches.
+  [[ -n "$client_pid" ]] && kill -TERM "$client_pid" 2>/dev/null
+  stop_server
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
+
+# A count, or a tenth of it with --quick.
+n() { ((quick)) && echo $(($1 / 10)) || echo "$1"; }
+
+# Starts a server with the given flags; sets server_pid and port.
+start_server() {
+  local log=$1
+  shift
+  exec 3< <(exec "$bin/server" --port 0 --log-level warn "$@" 2>"$log")
+  server_pid=$!
+  local ready
+  if ! read -r -t 10 ready <&3; then
+    echo "bench: the server did not start:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  port=${ready##*:}
+}
+
+# A server that died under load leaves "-" in its columns, and its row counted as failed.
+server_cpu() {
+  awk -v t="$ticks" '{printf "%.2f", ($14 + $15) / t}' "/proc/$server_pid/stat" 2>/dev/null ||
+    echo -
+}
+server_rss_mb() {
+  awk '/^VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$server_pid/status" 2>/dev/null || echo -
+}
+minus() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "-" || b == "-") print "-"; else printf "%.2f", a - b}'; }
+# A number from the client's JSON line: the first "key": in it, which is the top level one
+# ("requests" comes again under "settings").
+field() {
+  awk -v key="\"$1\":" '{
+    at = index($0, key)
+    if (at == 0) exit
+    rest = substr($0, at + length(key))
+    if (match(rest, /^[0-9.]+/)) print substr(rest, 1, RLENGTH)
+  }' "$2"
+}
+# The client's numbers named in $2.., tab-separated, "-" for any it lacks.
+fields() {
+  local json=$1 key value line=()
+  shift
+  for key in "$@"; do
+    value=$(field "$key" "$json")
+    line+=("${value:--}")
+  done
+  tsv_line "${line[@]}"
+}
+# CPU seconds of this shell's finished children, from the second line of `times` in $1.
+children_cpu() {
+  awk 'NR == 2 {
+    total = 0
+    for (i = 1; i <= 2; i++) { split($i, p, "m"); total += p[1] * 60 + p[2] }
+    printf "%.3f", total
+  }' "$1"
+}
+tsv_line() { (IFS=$'\t'; echo "$*"); }
+
+# Runs the client (bounded by client_limit_s) with the given flags against $port; its JSON
+# line goes to $1. Sets client_cpu and client_status. In the background, so that a signal
+# reaches our trap at once instead of after the client.
+run_client() {
+  local json=$1
+  shift
+  times >"$scratch/before"  # in this shell, not a subshell: it must count our children
+  timeout "$client_limit_s" "$bin/client" --port "$port" --json "$@" >"$json" 2>"$json.err" &
+  client_pid=$!
+  client_status=0
+  wait "$client_pid" || client_status=$?
+  client_pid=""
+  times >"$scratch/after"
+  client_cpu=$(minus "$(children_cpu "$scratch/after")" "$(children_cpu "$scratch/before")")
+}
+
+failed_runs=0
+check_run() {
+  local what=$1 json=$2 cpu=$3
+  if ((client_status != 0)) || [[ ! -s "$json" || "$cpu" == - ]]; then
+    echo "bench: $what: client status $client_status, server CPU '$cpu' (see $json.err)" >&2
+    failed_runs=$((failed_runs + 1))
+  fi
+}
+
+# Of the runs in $1 (TSV lines), the one with the median of column $2, then the column's
+# smallest and largest value: the line for the results file.
+pick_median() {
+  local runs=$1 column=$2
+  local count median range
+  count=$(wc -l <"$runs")
+  median=$(sort -t$'\t' -k"$column,$column" -g "$runs" | sed -n "$(((count + 1) / 2))p")
+  range=$(cut -f"$column" "$runs" | sort -g | sed -n '1h; $ {H; x; s/\n/\t/; p}')
+  printf '%s\t%s\t%s\n' "$median" "$count" "$range"
+}
+
+results_columns=(row ok requests errors wall_s rps p50_us p90_us p99_us p999_us max_us
+  server_cpu_s server_rss_mb client_cpu_s runs rps_min rps_max server_flags client_flags)
+
+# One run of a matrix row: a fresh server, one client run; appends a line to $scratch/runs.
+row_run() {
+  local name=$1 server_flags=$2 client_flags=$3 run=$4
+  local json="$out/logs/$name.$run.json" cpu_before cpu rss
+  # shellcheck disable=SC2086  # the flags are words on purpose
+  start_server "$out/logs/$name.$run.server.log" $server_flags
+  cpu_before=$(server_cpu)
+  # shellcheck disable=SC2086
+  run_client "$json" $client_flags
+  cpu=$(minus "$(server_cpu)" "$cpu_before")
+  rss=$(server_rss_mb)
+  stop_server
+  check_run "row $name, run $run" "$json" "$cpu"
+  tsv_line "$name" "$(fields "$json" ok requests errors wall_s rps p50_us p90_us p99_us \
+    p999_us max_us)" "$cpu" "$rss" "$client_cpu" >>"$scratch/runs"
+}
+
+# A row of the matrix: $repeat runs, the median one (by req/s) in results.tsv.
+load_row() {
+  local name=$1 server_flags=$2 client_flags=$3 run
+  : >"$scratch/runs"
+  for ((run = 1; run <= repeat; run++)); do
+    row_run "$name" "$server_flags" "$client_flags" "$run"
+  done
+  tsv_line "$(pick_median "$scratch/runs" 6)" "$server_flags" "$client_flags" \
+    >>"$out/results.tsv"
+  print_row "$(tail -n 1 "$out/results.tsv")"
+}
+
+# The idle row: a server that is sent nothing; what it burns in $1 seconds. Run once: an
+# idle server's CPU is zero or it is not, and five seconds are enough to see which.
+idle_row() {
+  local seconds=$1 cpu_before cpu rss
+  start_server "$out/logs/idle.server.log"
+  cpu_before=$(server_cpu)
+  sleep "$seconds"
+  cpu=$(minus "$(server_cpu)" "$cpu_before")
+  rss=$(server_rss_mb)
+  stop_server
+  tsv_line idle 0 0 0 "$seconds" - - - - - - "$cpu" "$rss" - 1 - - "" "" >>"$out/results.tsv"
+  print_row "$(tail -n 1 "$out/results.tsv")"
+}
+
+# The table on the terminal: latencies in ms, as people read them.
+print_header() {
+  printf "%-15s %15s %7s %9s %15s %9s %9s %9s %9s %8s %7s %8s\n" row ok/requests wall_s \
+    req/s req/s_range p50_ms p90_ms p99_ms p99.9_ms srv_cpu rss_mb cli_cpu
+}
+print_row() {
+  awk -F'\t' '
+    function ms(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1000) }
+    function rate(rps) { return rps == "-" ? "-" : sprintf("%.0f", rps) }
+    { printf "%-15s %15s %7.2f %9s %15s %9s %9s %9s %9s %8s %7s %8s\n", $1,
+        ($3 == 0 ? "-" : $2 "/" $3), $5, rate($6), ($16 == "-" ? "-" : rate($16) "-" rate($17)),
+        ms($7), ms($8), ms($9), ms($10), $12, $13, $14 }' <<<"$1"
+}
+
+markdown_table() {
+  awk -F'\t' '
+    function ms(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1000) }
+    function rate(rps) { return rps == "-" ? "-" : sprintf("%.0f", rps) }
+    NR == 1 {
+      print "| row | ok | wall s | req/s | req/s range (runs) | p50 ms | p90 ms | p99 ms | p99.9 ms | server CPU s | server peak RSS MB | client CPU s |"
+      print "|---|---|---|---|---|---|---|---|---|---|---|---|"
+      next
+    }
+    { printf "| %s | %s | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1,
+        ($3 == 0 ? "-" : $2 "/" $3), $5, rate($6),
+        ($16 == "-" ? "-" : rate($16) "-" rate($17) " (" $15 ")"), ms($7), ms($8), ms($9),
+        ms($10), $12, $13, $14 }
+  ' "$out/results.tsv"
+}
+
+wanted() { [[ -z "$only" || "$only" == *",$1,"* ]]; }
+
+describe_machine() {
+  local cxx=${CXX:-g++}
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores online"
+  echo "memory: $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  # shellcheck disable=SC1091  # the machine's own file, read for its name only
+  echo "os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), Linux $(uname -r)"
+  echo "compiler: $($cxx --version 2>/dev/null | head -n 1) (CXX=$cxx, POLLER=${POLLER:-epoll}, binaries in $bin)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
+  echo "runs per row and sweep point: $repeat (the median by req/s is kept)"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# Throughput against concurrency: one stream server, $repeat client runs per point.
+run_sweep() {
+  echo
+  echo "sweep: stream mode, pipeline 1, $(n 30000) requests per point, median of $repeat"
+  printf "%-11s %9s %15s %9s %9s %9s %9s %8s\n" concurrency req/s req/s_range p50_ms p90_ms \
+    p99_ms p99.9_ms srv_cpu
+  tsv_line series concurrency pipeline requests ok wall_s rps p50_us p90_us p99_us p999_us \
+    server_cpu_s client_cpu_s runs rps_min rps_max >"$out/sweep.tsv"
+  start_server "$out/logs/sweep.server.log" --mode stream
+  local concurrency run
+  for concurrency in 1 2 4 8 16 32 64; do
+    : >"$scratch/runs"
+    for ((run = 1; run <= repeat; run++)); do
+      sweep_run "$concurrency" "$run"
+    done
+    pick_median "$scratch/runs" 7 >>"$out/sweep.tsv"
+    awk -F'\t' '
+      function ms(us) { return us == "-" ? "-" : sprintf("%.3f", us / 1000) }
+      { printf "%-11s %9.0f %15s %9s %9s %9s %9s %8s\n", $2, $7, sprintf("%.0f-%.0f", $15, $16),
+          ms($8), ms($9), ms($10), ms($11), $12 }
+    ' <<<"$(tail -n 1 "$out/sweep.tsv")"
+  done
+  stop_server
+}
+
+sweep_run() {
+  local concurrency=$1 run=$2
+  local json="$out/logs/sweep-c$concurrency.$run.json" cpu_before cpu
+  cpu_before=$(server_cpu)
+  run_client "$json" --mode stream --requests "$(n 30000)" --concurrency "$concurrency" \
+    --pipeline 1
+  cpu=$(minus "$(server_cpu)" "$cpu_before")
+  check_run "sweep at concurrency $concurrency, run $run" "$json" "$cpu"
+  tsv_line "stream pipeline 1" "$concurrency" 1 "$(fields "$json" requests ok wall_s rps p50_us \
+    p90_us p99_us p999_us)" "$cpu" "$client_cpu" >>"$scratch/runs"
+}
+
+main() {
+  describe_machine >"$out/machine.txt"
+  cat "$out/machine.txt"
+  echo
+  tsv_line "${results_columns[@]}" >"$out/results.tsv"
+  print_header
+  wanted book && load_row book "--delay-ms 1000" "--requests $(n 4000)"
+  wanted book-busy-poll && load_row book-busy-poll "--delay-ms 1000 --busy-poll" \
+    "--requests $(n 4000)"
+  wanted 10k && load_row 10k "--delay-ms 1000" "--requests $(n 10000)"
+  wanted connect && load_row connect "--delay-ms 0" "--requests $(n 20000) --concurrency 64"
+  wanted stream-p1 && load_row stream-p1 "--mode stream" \
+    "--mode stream --requests $(n 200000) --concurrency 32 --pipeline 1"
+  wanted stream-p16 && load_row stream-p16 "--mode stream" \
+    "--mode stream --requests $(n 1000000) --concurrency 32 --pipeline 16"
+  wanted idle && idle_row "$( ((quick)) && echo 1 || echo 5)"
+  markdown_table >"$out/table.md"
+  rm -f "$out/sweep.tsv"  # no stale sweep beside fresh rows
+  ((sweep)) && run_sweep
+  echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
+  echo
+  echo "bench: results in $out/ (results.tsv$( ((sweep)) && echo ", sweep.tsv"), table.md, machine.txt)"
+  ((failed_runs == 0)) || { echo "bench: $failed_runs run(s) failed" >&2; exit 1; }
+}
+
+main
