@@ -80,11 +80,11 @@ void report_drop(std::exception_ptr error, const Connection& connection, Stats& 
   }
 }
 
-// oneshot, step 1: read the one request, bounded by the idle timeout. False when the peer
+// oneshot, step 2: read the one request, bounded by the idle timeout. False when the peer
 // closed without asking anything. A coroutine of its own so that its frame (the receiver,
 // the decoder, the read's awaiter and its output) is freed before the work delay: a
-// connection waiting out its second keeps only serve_oneshot's small frame, which is what
-// lets 10,000 waiting connections fit in a few MB (docs/BENCHMARKS.md).
+// connection waiting out its second keeps only ServeOneshot, which is what lets 10,000
+// waiting connections fit in a few MB (docs/BENCHMARKS.md).
 runtime::Task<bool> read_request(runtime::Socket& socket, const Config& config) {
   runtime::TcpReceiver receiver(socket, config.max_frame);
   auto request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
@@ -92,32 +92,11 @@ runtime::Task<bool> read_request(runtime::Socket& socket, const Config& config) 
   co_return request->has_value();
 }
 
-// oneshot, step 3: the whole greeting, bounded by the idle timeout (a peer that never reads).
+// oneshot, step 4: the whole greeting, bounded by the idle timeout (a peer that never reads).
 runtime::Task<void> send_greeting(runtime::Socket& socket, const Config& config) {
   auto sent =
       co_await runtime::with_timeout(runtime::TcpSender(socket, kGreeting), config.idle_timeout);
   if (!sent) throw write_timeout(config);
-}
-
-// oneshot: one request, the work delay, the 14-byte greeting, close (docs/PROTOCOL.md).
-runtime::Task<void> serve_oneshot(Connection connection, [[maybe_unused]] InFlight::Guard in_flight,
-                                  HandlerContext& context) {
-  try {
-    // Wait for the first byte holding nothing but a small future: the receiver and its
-    // decoder are made only once there is something to read. Most of the time 10,000
-    // connections spend open is spent here (docs/BENCHMARKS.md, memory).
-    const auto arrived = co_await runtime::with_timeout(runtime::Readable(connection.socket),
-                                                        context.config.idle_timeout);
-    if (!arrived) throw idle_timeout(context.config);
-    // Awaited into a variable, not inside the if: GCC 12 miscompiles `if (!co_await ...)`
-    // here and never polls the read (docs/RUNTIME.md, compiler notes).
-    const bool asked = co_await read_request(connection.socket, context.config);
-    if (!asked) co_return;
-    co_await runtime::Sleep(context.config.work_delay());
-    co_await send_greeting(connection.socket, context.config);
-  } catch (...) {
-    report_drop(std::current_exception(), connection, context.stats);
-  }
 }
 
 bool fits_retained(const data_layer::Bytes& replies) {
@@ -191,14 +170,52 @@ runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFligh
 
 }  // namespace
 
-runtime::Task<void> handle_connection(Connection connection, InFlight::Guard in_flight,
-                                      HandlerContext& context) {
+runtime::Poll<void> ServeOneshot::poll(runtime::Context& cx) {
+  try {
+    return advance(cx);
+  } catch (...) {
+    step_ = std::monostate();  // the failed step's future goes first, as a coroutine's would
+    report_drop(std::current_exception(), connection_, context_->stats);
+    return runtime::Ready{};
+  }
+}
+
+// Each step polls its future; when it is ready, the next step's future takes its place
+// and is polled at once, in the same call, as a coroutine would carry on.
+runtime::Poll<void> ServeOneshot::advance(runtime::Context& cx) {
+  const Config& config = context_->config;
+  if (std::holds_alternative<std::monostate>(step_)) {
+    // Wait for the first byte holding nothing but a small future: the receiver and its
+    // decoder are made only once there is something to read.
+    step_.emplace<FirstByte>(runtime::Readable(connection_.socket), config.idle_timeout);
+  }
+  if (auto* first_byte = std::get_if<FirstByte>(&step_)) {
+    auto arrived = first_byte->poll(cx);
+    if (arrived.is_pending()) return runtime::Pending{};
+    if (!arrived.value()) throw idle_timeout(config);
+    step_.emplace<ReadRequest>(read_request(connection_.socket, config));
+  }
+  if (auto* read = std::get_if<ReadRequest>(&step_)) {
+    auto asked = read->poll(cx);
+    if (asked.is_pending()) return runtime::Pending{};
+    if (!asked.value()) return runtime::Ready{};  // closed without asking: nothing owed
+    step_.emplace<Work>(config.work_delay());
+  }
+  if (auto* work = std::get_if<Work>(&step_)) {
+    if (work->poll(cx).is_pending()) return runtime::Pending{};
+    step_.emplace<Reply>(send_greeting(connection_.socket, config));
+  }
+  return std::get<Reply>(step_).poll(cx);
+}
+
+ConnectionHandler handle_connection(Connection connection, InFlight::Guard in_flight,
+                                    HandlerContext& context) {
   ++context.stats.connections;
   connection.socket.set_nodelay();  // a 14-byte reply must not wait for Nagle
   if (context.config.mode == Mode::kOneshot) {
-    return serve_oneshot(std::move(connection), std::move(in_flight), context);
+    return ConnectionHandler(ServeOneshot(std::move(connection), std::move(in_flight), context));
   }
-  return serve_stream(std::move(connection), std::move(in_flight), context);
+  return ConnectionHandler(serve_stream(std::move(connection), std::move(in_flight), context));
 }
 
 }  // namespace server
