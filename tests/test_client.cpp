@@ -149,9 +149,10 @@ struct Ran {
   std::string err;
 };
 
-Ran run_client(std::vector<std::string> args) {
+// `terminal`: what the binary passes when stderr is a terminal (the live progress line).
+Ran run_client(std::vector<std::string> args, bool terminal = false) {
   std::ostringstream out, err;
-  const int status = client::run(args, client::Output{out, err, false});
+  const int status = client::run(args, client::Output{out, err, terminal});
   return {status, out.str(), err.str()};
 }
 
@@ -409,4 +410,28 @@ TEST_CASE("client: --rate spaces the starts and --duration ends the run by time"
       {"--port", server.port(), "--mode", "stream", "--duration", "0.1", "--concurrency", "1"}, 0);
   CHECK(json_number(open, "requests") > 0);
   CHECK(json_number(open, "wall_s") >= 0.1);
+}
+
+// The progress line is redrawn in place ("\r ... \033[K") every 250 ms once a run has
+// lasted a second, and wiped before the summary. The run lasts 2.5 s (--duration with a
+// --rate), so the line's thread has 1.5 s in which to draw at least once.
+TEST_CASE("client: a run longer than a second on a terminal shows a progress line, then wipes it") {
+  TestServer server(Behaviour::kGreeting);
+  const Ran ran = run_client({"--port", server.port(), "--duration", "2.5", "--rate", "40"}, true);
+  CHECK(ran.status == 0);
+  CHECK(ran.err.find("\r") != std::string::npos);
+  CHECK(ran.err.find("req/s") != std::string::npos);
+  CHECK(ran.err.size() >= 4);
+  CHECK(ran.err.substr(ran.err.size() - 4) == "\r\033[K");  // wiped: the summary starts clean
+  CHECK(ran.out.find("requests") != std::string::npos);     // the summary, on stdout
+}
+
+TEST_CASE("client: no progress line off a terminal, nor for a run under a second") {
+  TestServer server(Behaviour::kGreeting);
+  const Ran piped = run_client({"--port", server.port(), "--duration", "1.5", "--rate", "40"});
+  CHECK(piped.status == 0);
+  CHECK(piped.err.empty());
+  const Ran quick = run_client({"--port", server.port(), "--requests", "5"}, true);
+  CHECK(quick.status == 0);
+  CHECK(quick.err.empty());
 }
