@@ -43,6 +43,7 @@ LDFLAGS  += -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 
 # The library: everything but the two main() files and the tests. Each part is a folder.
 LIB_SRCS := $(filter-out runtime/poller_%.cpp,$(wildcard runtime/*.cpp runtime/detail/*.cpp)) $(POLLER_SRC) \
+            $(wildcard cli/*.cpp) \
             $(wildcard data_layer/*.cpp) \
             $(filter-out server/main.cpp,$(wildcard server/*.cpp)) \
             $(filter-out client/main.cpp,$(wildcard client/*.cpp))

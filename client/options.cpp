@@ -1,12 +1,11 @@
 #include "client/options.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <functional>
 #include <limits>
-#include <map>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "data_layer/data.hpp"
 
@@ -19,129 +18,98 @@ namespace {
 constexpr std::size_t kDurationOneshotConcurrency = 4000;
 constexpr std::size_t kStreamConnections = 32;
 
+using cli::UsageError;
+
+// cli::parse_number, narrowed to the field's type (the range keeps it in bounds).
 template <class T>
-T parse_number(const std::string& flag, const std::string& text, T min, T max) {
-  T value{};
-  const char* end = text.data() + text.size();
-  auto [ptr, error] = std::from_chars(text.data(), end, value);
-  if (error != std::errc() || ptr != end || value < min || value > max) {
-    throw UsageError(flag + " wants a number from " + std::to_string(min) + " to " +
-                     std::to_string(max) + ", not '" + text + "'");
-  }
-  return value;
+T parse_number(std::string_view flag, std::string_view text, T min, T max) {
+  return static_cast<T>(cli::parse_number(flag, text, static_cast<std::uint64_t>(min),
+                                          static_cast<std::uint64_t>(max)));
 }
 
-double parse_real(const std::string& flag, const std::string& text) {
+double parse_real(std::string_view flag, std::string_view text) {
   std::size_t used = 0;
   double value = -1;
   try {
-    value = std::stod(text, &used);
+    value = std::stod(std::string(text), &used);
   } catch (const std::exception&) {
     used = 0;
   }
   if (used != text.size() || !std::isfinite(value) || value <= 0) {
-    throw UsageError(flag + " wants a positive number, not '" + text + "'");
+    throw UsageError(std::string(flag) + " wants a positive number, not '" + std::string(text) +
+                     "'");
   }
   return value;
 }
 
-std::chrono::milliseconds parse_millis(const std::string& flag, const std::string& text) {
-  return std::chrono::milliseconds(parse_number<std::int64_t>(flag, text, 1, 86'400'000));
+std::chrono::milliseconds parse_millis(std::string_view flag, std::string_view text) {
+  return cli::parse_millis(flag, text, 1);
 }
 
-using Setter = std::function<void(Options&, const std::string&)>;
-
-// Every flag that takes a value, and what it does with it.
-const std::map<std::string, Setter>& valued_flags() {
-  static const std::map<std::string, Setter> flags = {
-      {"--host", [](Options& o, const std::string& v) { o.host = v; }},
-      {"--port",
-       [](Options& o, const std::string& v) {
-         o.port = parse_number<std::uint16_t>("--port", v, 1, 65535);
-       }},
-      {"--mode",
-       [](Options& o, const std::string& v) {
-         if (v == "oneshot") {
-           o.mode = Mode::kOneshot;
-         } else if (v == "stream") {
-           o.mode = Mode::kStream;
-         } else {
-           throw UsageError("--mode is oneshot or stream, not '" + v + "'");
-         }
-       }},
-      {"--requests",
-       [](Options& o, const std::string& v) {
-         o.requests = parse_number<std::uint64_t>("--requests", v, 1, 1'000'000'000'000);
-         o.requests_given = true;
-       }},
-      {"--concurrency",
-       [](Options& o, const std::string& v) {
-         o.concurrency = parse_number<std::size_t>("--concurrency", v, 1, 10'000'000);
-       }},
-      {"--pipeline",
-       [](Options& o, const std::string& v) {
-         o.pipeline = parse_number<std::size_t>("--pipeline", v, 1, 65536);
-       }},
-      {"--size",
-       [](Options& o, const std::string& v) {
-         o.size = parse_number<std::size_t>("--size", v, 1, data_layer::kDefaultMaxLen);
-       }},
-      {"--timeout-ms",
-       [](Options& o, const std::string& v) { o.timeout = parse_millis("--timeout-ms", v); }},
-      {"--connect-timeout-ms",
-       [](Options& o, const std::string& v) {
-         o.connect_timeout = parse_millis("--connect-timeout-ms", v);
-       }},
-      {"--retries",
-       [](Options& o, const std::string& v) {
-         o.retries = parse_number<unsigned>("--retries", v, 0, 100);
-       }},
-      {"--rate", [](Options& o, const std::string& v) { o.rate = parse_real("--rate", v); }},
-      {"--duration",
-       [](Options& o, const std::string& v) { o.duration_s = parse_real("--duration", v); }},
-      {"--threads",
-       [](Options& o, const std::string& v) {
-         o.threads = parse_number<unsigned>("--threads", v, 1, 1024);
-       }},
-  };
-  return flags;
-}
-
-bool apply_switch(Options& options, const std::string& flag) {
-  if (flag == "--json") {
-    options.json = true;
-  } else if (flag == "--quiet" || flag == "-q") {
-    options.quiet = true;
-  } else if (flag == "-v" || flag == "--verbose") {
-    options.verbose = true;
-  } else if (flag == "--help" || flag == "-h") {
-    options.help = true;
-  } else {
-    return false;
-  }
-  return true;
+// Every flag, and what it does.
+const cli::FlagTable<Options>& flags() {
+  static const cli::FlagTable<Options> table{
+      .valued =
+          {
+              {"--host", [](Options& o, std::string_view v) { o.host = v; }},
+              {"--port",
+               [](Options& o, std::string_view v) {
+                 o.port = parse_number<std::uint16_t>("--port", v, 1, 65535);
+               }},
+              {"--mode", [](Options& o, std::string_view v) { o.mode = cli::parse_mode(v); }},
+              {"--requests",
+               [](Options& o, std::string_view v) {
+                 o.requests = parse_number<std::uint64_t>("--requests", v, 1, 1'000'000'000'000);
+                 o.requests_given = true;
+               }},
+              {"--concurrency",
+               [](Options& o, std::string_view v) {
+                 o.concurrency = parse_number<std::size_t>("--concurrency", v, 1, 10'000'000);
+               }},
+              {"--pipeline",
+               [](Options& o, std::string_view v) {
+                 o.pipeline = parse_number<std::size_t>("--pipeline", v, 1, 65536);
+               }},
+              {"--size",
+               [](Options& o, std::string_view v) {
+                 o.size = parse_number<std::size_t>("--size", v, 1, data_layer::kDefaultMaxLen);
+               }},
+              {"--timeout-ms",
+               [](Options& o, std::string_view v) { o.timeout = parse_millis("--timeout-ms", v); }},
+              {"--connect-timeout-ms",
+               [](Options& o, std::string_view v) {
+                 o.connect_timeout = parse_millis("--connect-timeout-ms", v);
+               }},
+              {"--retries",
+               [](Options& o, std::string_view v) {
+                 o.retries = parse_number<unsigned>("--retries", v, 0, 100);
+               }},
+              {"--rate", [](Options& o, std::string_view v) { o.rate = parse_real("--rate", v); }},
+              {"--duration",
+               [](Options& o, std::string_view v) { o.duration_s = parse_real("--duration", v); }},
+              {"--threads",
+               [](Options& o, std::string_view v) {
+                 o.threads = parse_number<unsigned>("--threads", v, 1, 1024);
+               }},
+          },
+      .switches = {
+          {"--json", [](Options& o) { o.json = true; }},
+          {"--quiet", [](Options& o) { o.quiet = true; }},
+          {"-q", [](Options& o) { o.quiet = true; }},
+          {"--verbose", [](Options& o) { o.verbose = true; }},
+          {"-v", [](Options& o) { o.verbose = true; }},
+          {"--help", [](Options& o) { o.help = true; }},
+          {"-h", [](Options& o) { o.help = true; }},
+      }};
+  return table;
 }
 
 }  // namespace
 
 Options parse_options(std::span<const std::string> args) {
   Options options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> value;
-    if (const auto equals = flag.find('='); flag.starts_with("--") && equals != std::string::npos) {
-      value = flag.substr(equals + 1);
-      flag.resize(equals);
-    }
-    if (!value && apply_switch(options, flag)) continue;
-    const auto setter = valued_flags().find(flag);
-    if (setter == valued_flags().end()) throw UsageError("unknown option '" + args[i] + "'");
-    if (!value) {
-      if (i + 1 == args.size()) throw UsageError(flag + " needs a value");
-      value = args[++i];
-    }
-    setter->second(options, *value);
-  }
+  const std::vector<std::string_view> views(args.begin(), args.end());
+  cli::parse_flags(views, flags(), options);
   return options;
 }
 
@@ -165,10 +133,6 @@ Options resolve(Options options) {
   options.threads =
       static_cast<unsigned>(std::min<std::size_t>(options.threads, options.concurrency));
   return options;
-}
-
-std::string_view to_string(Mode mode) {
-  return mode == Mode::kStream ? "stream" : "oneshot";
 }
 
 std::string usage() {

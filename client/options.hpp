@@ -12,9 +12,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "cli/flags.hpp"
+#include "data_layer/exchange_mode.hpp"
+
 namespace client {
 
-enum class Mode { kOneshot, kStream };
+using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
+using cli::UsageError;   // what parse_options throws for a bad command line
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -39,11 +43,6 @@ struct Options {
   bool help = false;
 };
 
-class UsageError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
-
 // `args` excludes the program name. Accepts "--flag value" and "--flag=value".
 Options parse_options(std::span<const std::string> args);
 
@@ -52,6 +51,5 @@ Options parse_options(std::span<const std::string> args);
 Options resolve(Options options);
 
 std::string usage();
-std::string_view to_string(Mode mode);
 
 }  // namespace client

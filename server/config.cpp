@@ -1,78 +1,75 @@
 #include "server/config.hpp"
 
-#include <charconv>
+#include <algorithm>
 #include <limits>
 #include <string_view>
+#include <vector>
 
 namespace server {
 namespace {
 
-// A whole decimal number in [min, max], or UsageError naming the flag.
-std::uint64_t parse_number(std::string_view flag, std::string_view text, std::uint64_t min,
-                           std::uint64_t max) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    throw UsageError(std::string(flag) + " wants a whole number from " + std::to_string(min) +
-                     " to " + std::to_string(max) + ", not '" + std::string(text) + "'");
-  }
-  return value;
-}
-
-std::chrono::milliseconds parse_ms(std::string_view flag, std::string_view text,
-                                   std::uint64_t min) {
-  // A day is far beyond any sensible setting, and keeps deadlines far from overflow.
-  constexpr std::uint64_t kDayMs = 24ull * 3600 * 1000;
-  return std::chrono::milliseconds(parse_number(flag, text, min, kDayMs));
-}
-
-Mode parse_mode(std::string_view text) {
-  if (text == "oneshot") return Mode::kOneshot;
-  if (text == "stream") return Mode::kStream;
-  throw UsageError("--mode wants oneshot or stream, not '" + std::string(text) + "'");
-}
+using cli::parse_millis;
+using cli::parse_number;
+using cli::UsageError;
 
 LogLevel parse_level(std::string_view text) {
   if (auto level = parse_log_level(text)) return *level;
   throw UsageError("--log-level wants error, warn, info or debug, not '" + std::string(text) + "'");
 }
 
-// Applies one "--flag value" pair to `config`.
-void apply(Config& config, std::string_view flag, std::string_view value) {
-  if (flag == "--host") {
-    if (value.empty()) throw UsageError("--host wants an address");
-    config.host = value;
-  } else if (flag == "--port") {
-    config.port = static_cast<std::uint16_t>(parse_number(flag, value, 0, 65535));
-  } else if (flag == "--workers") {
-    config.workers = static_cast<unsigned>(parse_number(flag, value, 1, 1024));
-  } else if (flag == "--mode") {
-    config.mode = parse_mode(value);
-  } else if (flag == "--delay-ms") {
-    config.delay = parse_ms(flag, value, 0);
-  } else if (flag == "--max-frame") {
-    config.max_frame = parse_number(flag, value, 0, std::numeric_limits<std::uint32_t>::max());
-  } else if (flag == "--max-connections") {
-    config.max_connections = parse_number(flag, value, 1, 10'000'000);
-  } else if (flag == "--idle-timeout-ms") {
-    config.idle_timeout = parse_ms(flag, value, 1);
-  } else if (flag == "--grace-ms") {
-    config.grace = parse_ms(flag, value, 0);
-  } else if (flag == "--log-level") {
-    config.log_level = parse_level(value);
-  } else {
-    throw UsageError("unknown option '" + std::string(flag) + "'");
-  }
-}
+// What parse_command_line fills in: the config, and whether --help was asked for.
+struct Parsed {
+  Config config;
+  bool help = false;
+};
 
-// The flags that take no value. Returns false if `arg` is not one of them.
-bool apply_switch(Config& config, std::string_view arg) {
-  if (arg == "--busy-poll") {
-    config.busy_poll = true;
-    return true;
-  }
-  if (arg.starts_with("--busy-poll=")) throw UsageError("--busy-poll takes no value");
-  return false;
+// Every flag, and what it does.
+const cli::FlagTable<Parsed>& flags() {
+  using V = std::string_view;
+  static const cli::FlagTable<Parsed> table{
+      .valued =
+          {
+              {"--host",
+               [](Parsed& p, V v) {
+                 if (v.empty()) throw UsageError("--host wants an address");
+                 p.config.host = v;
+               }},
+              {"--port",
+               [](Parsed& p, V v) {
+                 p.config.port = static_cast<std::uint16_t>(parse_number("--port", v, 0, 65535));
+               }},
+              {"--workers",
+               [](Parsed& p, V v) {
+                 p.config.workers = static_cast<unsigned>(parse_number("--workers", v, 1, 1024));
+               }},
+              {"--mode", [](Parsed& p, V v) { p.config.mode = cli::parse_mode(v); }},
+              {"--delay-ms",
+               [](Parsed& p, V v) { p.config.delay = parse_millis("--delay-ms", v, 0); }},
+              {"--max-frame",
+               [](Parsed& p, V v) {
+                 p.config.max_frame =
+                     parse_number("--max-frame", v, 0, std::numeric_limits<std::uint32_t>::max());
+               }},
+              {"--max-connections",
+               [](Parsed& p, V v) {
+                 p.config.max_connections = parse_number("--max-connections", v, 1, 10'000'000);
+               }},
+              {"--idle-timeout-ms",
+               [](Parsed& p, V v) {
+                 p.config.idle_timeout = parse_millis("--idle-timeout-ms", v, 1);
+               }},
+              {"--grace-ms",
+               [](Parsed& p, V v) { p.config.grace = parse_millis("--grace-ms", v, 0); }},
+              {"--log-level", [](Parsed& p, V v) { p.config.log_level = parse_level(v); }},
+          },
+      .switches =
+          {
+              {"--busy-poll", [](Parsed& p) { p.config.busy_poll = true; }},
+              {"--help", [](Parsed& p) { p.help = true; }},
+              {"-h", [](Parsed& p) { p.help = true; }},
+          },
+  };
+  return table;
 }
 
 }  // namespace
@@ -83,22 +80,11 @@ std::chrono::milliseconds Config::work_delay() const {
 }
 
 std::optional<Config> parse_command_line(int argc, const char* const* argv) {
-  Config config;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return std::nullopt;
-    if (!arg.starts_with("--")) throw UsageError("unexpected argument '" + std::string(arg) + "'");
-    if (apply_switch(config, arg)) continue;
-    // Both "--port 80" and "--port=80".
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      apply(config, arg.substr(0, eq), arg.substr(eq + 1));
-    } else if (i + 1 < argc) {
-      apply(config, arg, argv[++i]);
-    } else {
-      throw UsageError(std::string(arg) + " wants a value");
-    }
-  }
-  return config;
+  const std::vector<std::string_view> args(argv + std::min(argc, 1), argv + argc);
+  Parsed parsed;
+  cli::parse_flags(args, flags(), parsed);
+  if (parsed.help) return std::nullopt;
+  return parsed.config;
 }
 
 std::string usage() {
@@ -120,10 +106,6 @@ std::string usage() {
          "\n"
          "Prints 'listening on HOST:PORT' once ready. SIGINT/SIGTERM stop it gracefully;\n"
          "a second signal cuts the grace period short.\n";
-}
-
-std::string_view to_string(Mode mode) {
-  return mode == Mode::kOneshot ? "oneshot" : "stream";
 }
 
 }  // namespace server

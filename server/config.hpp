@@ -12,16 +12,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "cli/flags.hpp"
 #include "data_layer/data.hpp"
+#include "data_layer/exchange_mode.hpp"
 #include "server/log.hpp"
 
 namespace server {
 
-// The two exchange modes of docs/PROTOCOL.md.
-enum class Mode {
-  kOneshot,  // one request, the 14-byte greeting, close: the book's exchange
-  kStream,   // keep-alive: every request frame is echoed, in order, until the peer closes
-};
+using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
+using cli::UsageError;   // what parse_command_line throws for a bad command line
 
 struct Config {
   std::string host = "127.0.0.1";
@@ -47,18 +46,10 @@ struct Config {
   std::chrono::milliseconds work_delay() const;
 };
 
-// A bad command line; what() names the problem.
-class UsageError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
-
 // The parsed command line, or nullopt when --help was asked for. Throws UsageError.
 std::optional<Config> parse_command_line(int argc, const char* const* argv);
 
 // The --help text.
 std::string usage();
-
-std::string_view to_string(Mode mode);
 
 }  // namespace server

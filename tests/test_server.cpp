@@ -292,7 +292,7 @@ TEST_CASE("server stream: pipelined requests with a work delay are still answere
 
 TEST_CASE("server: a frame split into single bytes is parsed by its length fields") {
   for (Mode mode : kModes) {
-    CAPTURE(server::to_string(mode));
+    CAPTURE(data_layer::to_string(mode));
     Running running(config_for(mode));
     Client client(running.port);
     const Bytes request = frame(9, "one byte at a time");
@@ -308,7 +308,7 @@ TEST_CASE("server: a frame split into single bytes is parsed by its length field
 
 TEST_CASE("server: an oversized len is refused from the header, and others are still served") {
   for (Mode mode : kModes) {
-    CAPTURE(server::to_string(mode));
+    CAPTURE(data_layer::to_string(mode));
     Config config = config_for(mode);
     config.max_frame = 1024;
     Running running(config);
@@ -324,7 +324,7 @@ TEST_CASE("server: an oversized len is refused from the header, and others are s
 
 TEST_CASE("server: field3 that is not UTF-8 drops that connection only") {
   for (Mode mode : kModes) {
-    CAPTURE(server::to_string(mode));
+    CAPTURE(data_layer::to_string(mode));
     Running running(config_for(mode));
     Client bad(running.port);
     bad.send(raw_frame(2, "\xff\xfe"));
@@ -338,7 +338,7 @@ TEST_CASE("server: field3 that is not UTF-8 drops that connection only") {
 
 TEST_CASE("server: a frame cut short by the peer's close is reported as truncated") {
   for (Mode mode : kModes) {
-    CAPTURE(server::to_string(mode));
+    CAPTURE(data_layer::to_string(mode));
     Running running(config_for(mode));
     Client bad(running.port);
     const Bytes whole = frame(3, "half of this goes");
@@ -366,7 +366,7 @@ TEST_CASE("server stream: the replies owed before a bad frame are written before
 
 TEST_CASE("server: a peer that says nothing is closed after the idle timeout") {
   for (Mode mode : kModes) {
-    CAPTURE(server::to_string(mode));
+    CAPTURE(data_layer::to_string(mode));
     Config config = config_for(mode);
     config.idle_timeout = 100ms;
     Running running(config);
@@ -384,7 +384,7 @@ TEST_CASE("server: a peer that says nothing is closed after the idle timeout") {
 
 TEST_CASE("server: a peer that resets the connection costs only that connection") {
   for (Mode mode : kModes) {
-    CAPTURE(server::to_string(mode));
+    CAPTURE(data_layer::to_string(mode));
     Running running(config_for(mode));
     {
       Client rude(running.port);
@@ -499,7 +499,7 @@ TEST_CASE("server --busy-poll: workers on the book's policy still serve every re
   // The switch changes only when tasks are polled, never what they do: the same exchanges,
   // concurrent ones with a work delay included, must come out byte for byte.
   for (Mode mode : kModes) {
-    CAPTURE(server::to_string(mode));
+    CAPTURE(data_layer::to_string(mode));
     Config config = config_for(mode, 20ms);
     config.busy_poll = true;
     Running running(config);
