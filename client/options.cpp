@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "data_layer/data.hpp"
@@ -130,6 +131,7 @@ Options resolve(Options options) {
     options.concurrency =
         static_cast<std::size_t>(std::min<std::uint64_t>(options.concurrency, options.requests));
   }
+  if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
   options.threads =
       static_cast<unsigned>(std::min<std::size_t>(options.threads, options.concurrency));
   return options;
@@ -154,7 +156,7 @@ By default: the book's client, 4,000 oneshot requests all in flight at once.
   --rate R                open loop: start R requests per second; latency counts from
                           each request's scheduled start
   --duration D            run for D seconds instead of a count (with --rate: R*D requests)
-  --threads T             executor threads (1)
+  --threads T             executor threads (one per core)
   --json                  one JSON line on stdout instead of the summary
   --quiet                 no summary, no progress line; only the exit status
   -v                      one line per request, as the book's client prints

@@ -36,7 +36,10 @@ struct Options {
   unsigned retries = 0;
   double rate = 0;        // requests started per second (open loop); 0 is closed loop
   double duration_s = 0;  // run for this long instead of a count; 0 is off
-  unsigned threads = 1;   // executor threads
+  // Executor threads. 0 until resolve() picks one per core: a single thread, opening
+  // connections as fast as the kernel lets it, was the bottleneck of the connect row
+  // (docs/BENCHMARKS.md).
+  unsigned threads = 0;
   bool json = false;
   bool quiet = false;
   bool verbose = false;

@@ -8,6 +8,7 @@
 // accept loop races against (no sleeps, no polling); the destructor joins the thread.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -214,6 +215,9 @@ TEST_CASE("client: options take the book's defaults and reject bad usage") {
   CHECK(defaults.mode == client::Mode::kOneshot);
   CHECK(defaults.requests == 4000);
   CHECK(defaults.concurrency == 4000);  // oneshot: all in flight at once
+  CHECK(defaults.threads == std::max(1u, std::thread::hardware_concurrency()));  // one per core
+  const std::vector<std::string> one = {"--requests", "1"};
+  CHECK(client::resolve(client::parse_options(one)).threads == 1);  // no more than the workers
   const std::vector<std::string> stream = {"--mode=stream", "--requests", "100", "--pipeline", "4"};
   const auto parsed = client::resolve(client::parse_options(stream));
   CHECK(parsed.concurrency == 32);
