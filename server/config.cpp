@@ -56,7 +56,8 @@ const cli::FlagTable<Parsed>& flags() {
                }},
               {"--idle-timeout-ms",
                [](Parsed& p, V v) {
-                 p.config.idle_timeout = parse_millis("--idle-timeout-ms", v, 1);
+                 p.config.idle_timeout = parse_millis("--idle-timeout-ms", v, 0);
+                 if (p.config.idle_timeout.count() == 0) p.config.idle_timeout = kNoIdleTimeout;
                }},
               {"--grace-ms",
                [](Parsed& p, V v) { p.config.grace = parse_millis("--grace-ms", v, 0); }},
@@ -97,7 +98,7 @@ std::string usage() {
          "  --delay-ms N           simulated work per request (default 1000 oneshot, 0 stream)\n"
          "  --max-frame N          largest field3 accepted, bytes (default 1048576)\n"
          "  --max-connections N    connections open at once (default 65536)\n"
-         "  --idle-timeout-ms N    drop a peer silent this long (default 30000)\n"
+         "  --idle-timeout-ms N    drop a peer silent this long (default 30000; 0: never)\n"
          "  --grace-ms N           shutdown waits this long for requests (default 10000)\n"
          "  --log-level LEVEL      error, warn, info or debug (default info)\n"
          "  --busy-poll            workers re-poll every pending task and never park: the\n"

@@ -22,6 +22,9 @@ namespace server {
 using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
 using cli::UsageError;   // what parse_command_line throws for a bad command line
 
+// "Never": a year, far beyond any run, and still far from overflowing a deadline.
+constexpr std::chrono::milliseconds kNoIdleTimeout = std::chrono::hours(24 * 365);
+
 struct Config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7878;  // 0: the kernel picks a free port; Server::start() says which
@@ -35,6 +38,7 @@ struct Config {
   // closes (backpressure), so a flood queues in the kernel instead of exhausting fds.
   std::size_t max_connections = 65536;
   // A peer that sends nothing (or takes none of our reply) for this long is dropped.
+  // --idle-timeout-ms 0 sets kNoIdleTimeout: a peer may then hold its connection for ever.
   std::chrono::milliseconds idle_timeout{30000};
   // How long a shutdown waits for requests in flight before cutting them off.
   std::chrono::milliseconds grace{10000};

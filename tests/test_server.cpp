@@ -553,6 +553,11 @@ TEST_CASE("server config: defaults follow the book, and the delay default follow
 
   const char* help[] = {"server", "--help"};
   CHECK_FALSE(server::parse_command_line(2, help));
+
+  const char* patient[] = {"server", "--idle-timeout-ms", "0"};  // 0: never drop a silent peer
+  const auto never = server::parse_command_line(3, patient);
+  REQUIRE(never);
+  CHECK(never->idle_timeout == server::kNoIdleTimeout);
 }
 
 TEST_CASE("server config: bad usage names the problem") {
