@@ -20,7 +20,10 @@ struct PollEvent {
   int fd;
   bool readable;  // also set for hang-up and error, so the reader finds out by reading
   bool writable;  // likewise for the writer
-  bool hangup;    // the peer closed its side, or the socket failed: reads never block again
+  // A read may now stop short with more to come, so a short read no longer proves the
+  // socket drained: the peer closed its side or the socket failed (the end of stream is
+  // reported once), or TCP urgent data arrived (a read stops at its mark).
+  bool reads_stop_short;
 };
 
 class Poller {

@@ -40,7 +40,7 @@ void Poller::set_interest(int fd, bool read, bool write) {
   if (static_cast<std::size_t>(fd) >= added.size()) added.resize(fd + 1, false);
   if (added[fd]) return;
   epoll_event event{};
-  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
   event.data.fd = fd;
   if (epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0) fail("epoll_ctl(ADD)");
   added[fd] = true;
@@ -78,9 +78,9 @@ void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
     const std::uint32_t bits = impl_->buffer[i].events;
     const bool broken = bits & (EPOLLHUP | EPOLLERR);
     events.push_back(PollEvent{impl_->buffer[i].data.fd,
-                               broken || (bits & (EPOLLIN | EPOLLRDHUP)) != 0,
+                               broken || (bits & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
                                broken || (bits & EPOLLOUT) != 0,
-                               broken || (bits & EPOLLRDHUP) != 0});
+                               broken || (bits & (EPOLLRDHUP | EPOLLPRI)) != 0});
   }
 }
 

@@ -15,7 +15,7 @@ namespace runtime {
 Socket::Socket(Socket&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       read_ready_(other.read_ready_),
-      hung_up_(other.hung_up_),
+      reads_stop_short_(other.reads_stop_short_),
       reactor_(std::exchange(other.reactor_, nullptr)),
       reader_(std::move(other.reader_)),
       writer_(std::move(other.writer_)) {
@@ -27,7 +27,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
     close();
     fd_ = std::exchange(other.fd_, -1);
     read_ready_ = other.read_ready_;
-    hung_up_ = other.hung_up_;
+    reads_stop_short_ = other.reads_stop_short_;
     reactor_ = std::exchange(other.reactor_, nullptr);
     reader_ = std::move(other.reader_);
     writer_ = std::move(other.writer_);
@@ -53,7 +53,7 @@ void Socket::forget_waiters() {
   reader_ = Waker();
   writer_ = Waker();
   read_ready_ = true;
-  hung_up_ = false;
+  reads_stop_short_ = false;
 }
 
 void Socket::register_here() {
@@ -91,8 +91,8 @@ void Socket::forget_writable() {
   if (reactor_) reactor_->watch(*this);
 }
 
-void Socket::on_ready(bool readable, bool writable, bool hangup) {
-  hung_up_ = hung_up_ || hangup;
+void Socket::on_ready(bool readable, bool writable, bool reads_stop_short) {
+  reads_stop_short_ = reads_stop_short_ || reads_stop_short;
   if (readable) {
     read_ready_ = true;
     std::move(reader_).wake();

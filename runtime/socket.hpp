@@ -54,17 +54,18 @@ class Socket {
   // reader waits at once. That is safe because every byte that arrives after the draining
   // read produces an event: edge-triggered epoll reports each arrival, attaching to a
   // reactor reports data already there, and level-triggered poll(2) reports it as long as
-  // the reader waits. The end of stream is the exception: it is reported once, possibly in
-  // the same event as the last bytes, so once the reactor saw a hang-up the hint stays set.
-  // tests/test_reactor.cpp pins the cases.
+  // the reader waits. Two things break the rule that a short read means drained, and once
+  // the reactor has seen either, the hint stays set for good: the end of stream (reported
+  // once, possibly in the same event as the last bytes) and TCP urgent data (a read stops
+  // at its mark with more queued behind it). tests/test_reactor.cpp pins the cases.
   bool maybe_readable() const { return read_ready_; }
-  void note_drained() { read_ready_ = hung_up_; }
+  void note_drained() { read_ready_ = reads_stop_short_; }
 
   // The reactor's side (reactor.cpp): what this socket waits for, and its wake-up when a
   // turn found the fd ready (each ready direction's waiter is woken, once).
   bool waits_to_read() const { return static_cast<bool>(reader_); }
   bool waits_to_write() const { return static_cast<bool>(writer_); }
-  void on_ready(bool readable, bool writable, bool hangup);
+  void on_ready(bool readable, bool writable, bool reads_stop_short);
   // Called by a reactor being destroyed: there is nothing left to deregister from.
   void detach_reactor() { reactor_ = nullptr; }
 
@@ -78,7 +79,7 @@ class Socket {
 
   int fd_ = -1;
   bool read_ready_ = true;      // see maybe_readable(); unknown counts as ready
-  bool hung_up_ = false;        // the reactor saw the peer close or the socket fail
+  bool reads_stop_short_ = false;  // the reactor saw a hang-up or urgent data (see above)
   Reactor* reactor_ = nullptr;  // the reactor that wakes our waiters, once there is one
   Waker reader_;                // the task waiting to read, if one is
   Waker writer_;                // the task waiting to write, if one is

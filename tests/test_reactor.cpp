@@ -3,6 +3,8 @@
 // deregisters it, and an fd number that the kernel hands out again after a close starts
 // with no waiter from its previous life.
 #include <doctest/doctest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -270,4 +272,50 @@ TEST_CASE("reactor: a read that drained the socket waits, and wakes for the next
     CHECK((*second)->field3 == "cd");
     co_await more;
   }(reader, writer));
+}
+
+namespace {
+
+// A connected loopback TCP pair: our nonblocking Socket, and a blocking fd for the peer.
+// Urgent data exists only on TCP, so the socketpair above will not do here.
+std::pair<Socket, int> tcp_pair() {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 1) == 0);
+  socklen_t length = sizeof addr;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
+  const int peer = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(::connect(peer, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const int ours = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  REQUIRE(ours >= 0);
+  ::close(listener);
+  return {Socket(ours), peer};
+}
+
+Task<> send_urgent_then_normal(int peer) {
+  co_await runtime::yield_now();  // after the reader has left its waiter in the reactor
+  REQUIRE(::send(peer, "abc", 3, MSG_OOB) == 3);  // "ab" in line, 'c' urgent
+  REQUIRE(::send(peer, "def", 3, 0) == 3);
+}
+
+}  // namespace
+
+// A read stops short at TCP's urgent mark with more data queued behind it, so there a short
+// read does not mean drained: once the reactor has seen urgent data, the hint stays set.
+// (Found by review: the stream handler stalled on such a peer until its idle timeout.)
+TEST_CASE("reactor: a short read that stops at the TCP urgent mark is not taken as drained") {
+  Executor executor;
+  auto [reader, peer] = tcp_pair();
+  executor.block_on([](Socket& reader, int peer) -> Task<> {
+    auto sending = runtime::spawn(send_urgent_then_normal(peer));
+    TcpReceiver receiver(reader);
+    std::array<std::uint8_t, 4> bytes{};
+    const auto got = co_await runtime::with_timeout(receiver.read_exact(bytes), 5s);
+    co_await sending;
+    CHECK(got.has_value());
+  }(reader, peer));
+  ::close(peer);
 }
