@@ -63,7 +63,9 @@ void Poller::remove(int fd) {
 void Poller::forget(int fd) {
   // close() removes the fd from the epoll set (we never dup it, so the descriptor is the
   // last reference to the open file): EPOLL_CTL_DEL would be a system call per connection
-  // for nothing.
+  // for nothing. A program that embeds the runtime and forks would break that premise
+  // between fork and exec; the cost would be stray wake-ups for a later socket that reuses
+  // the number (a woken task polls, finds nothing, and waits again), never a lost one.
   if (static_cast<std::size_t>(fd) < impl_->added.size()) impl_->added[fd] = false;
 }
 
