@@ -17,8 +17,8 @@
 
 namespace client {
 
-using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
 using cli::UsageError;   // what parse_options throws for a bad command line
+using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
 
 struct Options {
   std::string host = "127.0.0.1";

@@ -79,10 +79,9 @@ void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
   for (int i = 0; i < count; ++i) {
     const std::uint32_t bits = impl_->buffer[i].events;
     const bool broken = bits & (EPOLLHUP | EPOLLERR);
-    events.push_back(PollEvent{impl_->buffer[i].data.fd,
-                               broken || (bits & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
-                               broken || (bits & EPOLLOUT) != 0,
-                               broken || (bits & (EPOLLRDHUP | EPOLLPRI)) != 0});
+    events.push_back(PollEvent{
+        impl_->buffer[i].data.fd, broken || (bits & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
+        broken || (bits & EPOLLOUT) != 0, broken || (bits & (EPOLLRDHUP | EPOLLPRI)) != 0});
   }
 }
 

@@ -78,11 +78,11 @@ class Socket {
   void forget_waiters();
 
   int fd_ = -1;
-  bool read_ready_ = true;      // see maybe_readable(); unknown counts as ready
+  bool read_ready_ = true;         // see maybe_readable(); unknown counts as ready
   bool reads_stop_short_ = false;  // the reactor saw a hang-up or urgent data (see above)
-  Reactor* reactor_ = nullptr;  // the reactor that wakes our waiters, once there is one
-  Waker reader_;                // the task waiting to read, if one is
-  Waker writer_;                // the task waiting to write, if one is
+  Reactor* reactor_ = nullptr;     // the reactor that wakes our waiters, once there is one
+  Waker reader_;                   // the task waiting to read, if one is
+  Waker writer_;                   // the task waiting to write, if one is
 };
 
 // A leaf future's wait on a socket, in one direction: made after EAGAIN, withdrawn when the

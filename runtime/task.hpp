@@ -53,9 +53,8 @@ class PromiseBase {
   // F is deduced as a reference for an lvalue, hence remove_cvref (tests/test_task.cpp,
   // "co_await on an lvalue future borrows it").
   template <class F>
-  FutureAwaiter<std::remove_cvref_t<F>> await_transform(F&& future)
-    requires Future<std::remove_cvref_t<F>>
-  {
+  FutureAwaiter<std::remove_cvref_t<F>> await_transform(
+      F&& future) requires Future<std::remove_cvref_t<F>> {
     return FutureAwaiter<std::remove_cvref_t<F>>(future, *this);
   }
 

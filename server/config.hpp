@@ -19,8 +19,8 @@
 
 namespace server {
 
-using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
 using cli::UsageError;   // what parse_command_line throws for a bad command line
+using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
 
 // "Never": a year, far beyond any run, and still far from overflowing a deadline.
 constexpr std::chrono::milliseconds kNoIdleTimeout = std::chrono::hours(24 * 365);

@@ -57,9 +57,7 @@ class ServeOneshot {
  public:
   using Output = void;
   ServeOneshot(Connection connection, InFlight::Guard in_flight, HandlerContext& context)
-      : connection_(std::move(connection)),
-        in_flight_(std::move(in_flight)),
-        context_(&context) {}
+      : connection_(std::move(connection)), in_flight_(std::move(in_flight)), context_(&context) {}
   // Ready when the connection is done with, served or dropped (a drop is reported here).
   runtime::Poll<void> poll(runtime::Context& cx);
 

@@ -2,8 +2,8 @@
 // waiter once the read that left it is over (finished or destroyed), closing a Socket
 // deregisters it, and an fd number that the kernel hands out again after a close starts
 // with no waiter from its previous life.
-#include <doctest/doctest.h>
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
