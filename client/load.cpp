@@ -251,7 +251,7 @@ Task<void> drive(ThreadLoad& load, std::size_t workers) {
   // Awaited one after another: each handle wakes us only when its own task is done, so this
   // costs O(workers) in all, not O(workers) per wake-up as when_all would.
   for (auto& handle : handles)
-    co_await std::move(handle);
+    co_await handle;
 }
 
 Stats run_thread(const Options& options, const runtime::SocketAddress& address,

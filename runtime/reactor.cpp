@@ -45,10 +45,6 @@ void Reactor::attach(Socket& socket) {
   owner_slot(socket.fd()) = &socket;
 }
 
-void Reactor::set_owner(int fd, Socket* owner) {
-  owner_slot(fd) = owner;
-}
-
 void Reactor::watch(const Socket& socket) {
   poller_.set_interest(socket.fd(), socket.waits_to_read(), socket.waits_to_write());
 }

@@ -37,8 +37,9 @@ class Reactor {
   // one, since an I/O or timer future polled there could never be woken.
   static Reactor& current();
 
-  // Socket's side (socket.cpp). A socket attaches on its first wait; its waiters live in the
-  // Socket itself, so a connection costs the reactor one pointer, not a table row per thread.
+  // Socket's side (socket.cpp). A socket attaches on its first wait, and again from its new
+  // address after a move, so that turn() wakes it and ~Reactor can detach it. Its waiters
+  // live in the Socket itself: a connection costs the reactor one pointer, not a table row.
   void attach(Socket& socket);
   // The socket's waiters changed: tell the poller what it now waits for.
   void watch(const Socket& socket);
@@ -47,9 +48,6 @@ class Reactor {
   // Before an fd is closed: forget it. Closing takes it out of the kernel's epoll set by
   // itself, so this saves a system call per connection.
   void detach_closing(int fd);
-  // The Socket object that owns `fd` here, kept current across moves (Socket's move
-  // constructor calls it), so that turn() wakes it and ~Reactor can detach it.
-  void set_owner(int fd, Socket* owner);
 
   TimerId add_timer(Clock::time_point deadline, const Waker& waker);
   void update_timer(TimerId id, const Waker& waker);

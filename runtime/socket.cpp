@@ -19,7 +19,7 @@ Socket::Socket(Socket&& other) noexcept
       reactor_(std::exchange(other.reactor_, nullptr)),
       reader_(std::move(other.reader_)),
       writer_(std::move(other.writer_)) {
-  if (reactor_) reactor_->set_owner(fd_, this);  // the reactor must find us at our new address
+  if (reactor_) reactor_->attach(*this);  // the reactor must find us at our new address
 }
 
 Socket& Socket::operator=(Socket&& other) noexcept {
@@ -31,25 +31,25 @@ Socket& Socket::operator=(Socket&& other) noexcept {
     reactor_ = std::exchange(other.reactor_, nullptr);
     reader_ = std::move(other.reader_);
     writer_ = std::move(other.writer_);
-    if (reactor_) reactor_->set_owner(fd_, this);
+    if (reactor_) reactor_->attach(*this);
   }
   return *this;
 }
 
 int Socket::release() {
   if (reactor_) std::exchange(reactor_, nullptr)->detach(fd_);
-  forget_waiters();
+  forget_reactor_state();
   return std::exchange(fd_, -1);
 }
 
 void Socket::close() {
   if (fd_ < 0) return;
   if (reactor_) std::exchange(reactor_, nullptr)->detach_closing(fd_);
-  forget_waiters();
+  forget_reactor_state();
   ::close(std::exchange(fd_, -1));  // no retry on EINTR: on Linux the fd is gone either way
 }
 
-void Socket::forget_waiters() {
+void Socket::forget_reactor_state() {
   reader_ = Waker();
   writer_ = Waker();
   read_ready_ = true;

@@ -75,7 +75,8 @@ class Socket {
 
  private:
   void register_here();
-  void forget_waiters();
+  // Leaving the reactor (close, release): its waiters and what it told us of readiness.
+  void forget_reactor_state();
 
   int fd_ = -1;
   bool read_ready_ = true;         // see maybe_readable(); unknown counts as ready
