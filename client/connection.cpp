@@ -98,8 +98,8 @@ Task<void> Connection::send(std::span<const Data> frames, milliseconds timeout) 
   co_await write_out(timeout);
 }
 
-bool Connection::reply_ready() const {
-  return state_->receiver.has_frame();
+std::optional<Data> Connection::take_ready() {
+  return state_->receiver.take_frame();
 }
 
 Task<Data> Connection::receive(milliseconds timeout) {

@@ -1,6 +1,10 @@
 #include "client/load.hpp"
 
+#include <charconv>
 #include <deque>
+#include <iterator>
+#include <span>
+#include <string_view>
 #include <exception>
 #include <thread>
 #include <utility>
@@ -42,16 +46,23 @@ Dispenser::Dispenser(const Options& options, Clock::time_point start)
 std::optional<Dispenser::Claim> Dispenser::claim() {
   const std::uint64_t index = next_.fetch_add(1, std::memory_order_relaxed);
   if (index >= limit_) return std::nullopt;
-  Clock::time_point scheduled = Clock::now();
+  // Closed loop: a request has no schedule, so the clock is read only when --duration
+  // needs it; the worker stamps the request when it really goes out.
+  Clock::time_point scheduled{};
   if (rate_ > 0) {
     scheduled = start_ + std::chrono::duration_cast<Clock::duration>(
                              std::chrono::duration<double>(static_cast<double>(index) / rate_));
+  } else if (deadline_) {
+    scheduled = Clock::now();
   }
   if (deadline_ && scheduled >= *deadline_) return std::nullopt;
   return Claim{index, scheduled};
 }
 
 namespace {
+
+// field3 of the book's request, before its number.
+constexpr std::string_view kRequestText = "Hello, server! ";
 
 // What one thread's workers share. All of them run on that thread's executor, one at a
 // time, so none of this needs a lock.
@@ -67,22 +78,38 @@ struct ThreadLoad {
   bool due(const Dispenser::Claim& claim) const {
     return options.rate == 0 || claim.scheduled <= Clock::now();
   }
-
-  // The book's request: Data{i, i, "Hello, server! i"}, or field3 of --size bytes.
-  Data make_request(std::uint64_t index) const {
-    std::string text = options.size > 0 ? std::string(options.size, 'x')
-                                        : "Hello, server! " + std::to_string(index);
-    return Data{static_cast<std::uint32_t>(index), static_cast<std::uint16_t>(index),
-                std::move(text)};
+  // Where latency is measured from: the schedule in open loop, so that a stalled server
+  // cannot hide its stall; the moment the request goes out in closed loop.
+  Clock::time_point start_of(const Dispenser::Claim& claim, Clock::time_point now) const {
+    return options.rate > 0 ? claim.scheduled : now;
   }
 
-  void record_ok(std::uint64_t index, Clock::time_point start, const std::string& reply) {
-    const auto elapsed =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  // The book's request: Data{i, i, "Hello, server! i"}, or field3 of --size bytes. Built
+  // into `request`, whose field3 keeps its storage from one request to the next.
+  void fill_request(std::uint64_t index, Data& request) const {
+    request.field1 = static_cast<std::uint32_t>(index);
+    request.field2 = static_cast<std::uint16_t>(index);
+    if (options.size > 0) {
+      request.field3.assign(options.size, 'x');
+      return;
+    }
+    char digits[20];
+    const auto end = std::to_chars(std::begin(digits), std::end(digits), index).ptr;
+    request.field3.assign(kRequestText);
+    request.field3.append(std::begin(digits), end);
+  }
+  Data make_request(std::uint64_t index) const {
+    Data request;
+    fill_request(index, request);
+    return request;
+  }
+
+  void record_ok(std::uint64_t index, Clock::time_point start, Clock::time_point now,
+                 const std::string& reply) {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - start);
     ++stats.requests;
     ++stats.ok;
     stats.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0)));
-    dispenser.finished.fetch_add(1, std::memory_order_relaxed);
     if (options.verbose) result_line(std::to_string(index) + ": " + reply);
   }
 
@@ -91,13 +118,25 @@ struct ThreadLoad {
     ++stats.requests;
     ++stats.errors[kind];
     if (stats.first_error[kind].empty()) stats.first_error[kind] = error.what();
-    dispenser.finished.fetch_add(1, std::memory_order_relaxed);
-    dispenser.failed.fetch_add(1, std::memory_order_relaxed);
     if (options.verbose) {
       result_line(std::to_string(index) + ": error (" + std::string(to_string(error.kind())) +
                   "): " + error.what());
     }
   }
+
+  // Hands the counts recorded since the last call to the progress line. Once per batch of
+  // replies, not per request: the counters are shared by every thread, and a write to one
+  // moves its cache line between cores.
+  void publish_progress() {
+    dispenser.finished.fetch_add(stats.requests - published.requests, std::memory_order_relaxed);
+    dispenser.failed.fetch_add(stats.failed() - published.failed, std::memory_order_relaxed);
+    published = {stats.requests, stats.failed()};
+  }
+  struct Published {
+    std::uint64_t requests = 0;
+    std::uint64_t failed = 0;
+  };
+  Published published;
 };
 
 // Open loop: wait for the request's turn. Closed loop: its turn is now, and this is free.
@@ -123,26 +162,32 @@ Task<void> oneshot_worker(ThreadLoad& load) {
   while (auto claim = load.dispenser.claim()) {
     co_await wait_for(claim->scheduled);
     unsigned retries = 0;
+    const Clock::time_point start = load.start_of(*claim, Clock::now());
     auto error = co_await oneshot_request(load, load.make_request(claim->index), retries);
     if (retries > 0) ++load.stats.retried;
     if (error) {
       load.record_error(claim->index, *error);
     } else {
-      load.record_ok(claim->index, claim->scheduled, std::string(kGreeting));
+      load.record_ok(claim->index, start, Clock::now(), std::string(kGreeting));
     }
+    load.publish_progress();
   }
 }
 
-// A stream worker's connection and the requests on it still waiting for their replies.
+// A stream worker's connection, the requests on it still waiting for their replies, and
+// the buffers it reuses from one batch to the next, so that a pipelined request allocates
+// nothing of its own once the run is warm.
 struct Pipe {
   struct InFlight {
-    Data request;
-    std::uint64_t index;
+    std::uint64_t index;  // the request is rebuilt from it to check the reply
     Clock::time_point start;
   };
 
   std::optional<Connection> connection;
   std::deque<InFlight> in_flight;
+  std::vector<Dispenser::Claim> batch;  // claimed, to go out in the next write
+  std::vector<Data> outgoing;           // the batch's requests; only the first batch.size()
+  Data expected;                        // the request a reply is checked against
 
   // The connection is unusable: every request on it fails with `error`, and the next one
   // opens a fresh connection.
@@ -152,40 +197,60 @@ struct Pipe {
     in_flight.clear();
     connection.reset();
   }
+
+  // The reply to the oldest request in flight. A mismatch fails only that request: the
+  // frame boundaries are intact, so the connection carries on.
+  void settle(ThreadLoad& load, const Data& reply, Clock::time_point now) {
+    const InFlight done = in_flight.front();
+    in_flight.pop_front();
+    load.fill_request(done.index, expected);
+    try {
+      check_echo(expected, reply);
+      load.record_ok(done.index, done.start, now, reply.field3);
+    } catch (const ClientError& mismatch) {
+      load.record_error(done.index, mismatch);
+    }
+  }
 };
 
-// Sends the claimed requests in one write, opening the connection first if there is none.
-// Each request is built once: serialized from here, then moved into the in-flight queue to
-// check its reply against.
-Task<void> stream_send(ThreadLoad& load, Pipe& pipe, std::vector<Dispenser::Claim> claims) {
+Task<void> ensure_connected(ThreadLoad& load, Pipe& pipe) {
+  if (pipe.connection) co_return;
+  unsigned retries = 0;
   std::optional<ClientError> error;
-  std::vector<Data> requests;
-  requests.reserve(claims.size());
-  for (const Dispenser::Claim& claim : claims)
-    requests.push_back(load.make_request(claim.index));
   try {
-    if (!pipe.connection) {
-      unsigned retries = 0;
-      try {
-        pipe.connection = co_await Connection::open(load.address, load.options.connect_timeout,
-                                                    load.retry(), retries);
-      } catch (const ClientError&) {
-        if (retries > 0) ++load.stats.retried;
-        throw;
-      }
-      if (retries > 0) ++load.stats.retried;
-    }
+    pipe.connection = co_await Connection::open(load.address, load.options.connect_timeout,
+                                                load.retry(), retries);
+  } catch (const ClientError& caught) {
+    error = caught;
+  }
+  if (retries > 0) ++load.stats.retried;
+  if (error) throw *error;
+}
+
+// Sends the claimed batch in one write, opening the connection first if there is none.
+Task<void> stream_send(ThreadLoad& load, Pipe& pipe) {
+  const std::size_t count = pipe.batch.size();
+  if (pipe.outgoing.size() < count) pipe.outgoing.resize(count);
+  for (std::size_t i = 0; i < count; ++i)
+    load.fill_request(pipe.batch[i].index, pipe.outgoing[i]);
+  std::optional<ClientError> error;
+  Clock::time_point sent_at{};
+  try {
+    co_await ensure_connected(load, pipe);
+    const std::span<const Data> requests(pipe.outgoing.data(), count);
+    sent_at = Clock::now();
     co_await pipe.connection->send(requests, load.options.timeout);
   } catch (const ClientError& caught) {
     error = caught;
   }
-  for (std::size_t i = 0; i < claims.size(); ++i)
-    pipe.in_flight.push_back({std::move(requests[i]), claims[i].index, claims[i].scheduled});
+  for (const Dispenser::Claim& claim : pipe.batch)
+    pipe.in_flight.push_back({claim.index, load.start_of(claim, sent_at)});
+  pipe.batch.clear();
   if (error) pipe.fail_all(load, *error);
 }
 
-// Waits for the oldest request's reply and checks it. A mismatch fails only that request:
-// the frame boundaries are intact, so the connection carries on.
+// Waits for the oldest request's reply, then takes every reply that came with it without
+// waiting again. The replies of one read share one clock reading.
 Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
   std::optional<ClientError> error;
   std::optional<Data> reply;
@@ -198,13 +263,12 @@ Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
     pipe.fail_all(load, *error);
     co_return;
   }
-  Pipe::InFlight done = std::move(pipe.in_flight.front());
-  pipe.in_flight.pop_front();
-  try {
-    check_echo(done.request, *reply);
-    load.record_ok(done.index, done.start, reply->field3);
-  } catch (const ClientError& mismatch) {
-    load.record_error(done.index, mismatch);
+  const Clock::time_point now = Clock::now();
+  pipe.settle(load, *reply, now);
+  while (!pipe.in_flight.empty()) {
+    reply = pipe.connection->take_ready();
+    if (!reply) break;
+    pipe.settle(load, *reply, now);
   }
 }
 
@@ -218,25 +282,21 @@ Task<void> stream_worker(ThreadLoad& load) {
     const bool window_open = next && pipe.in_flight.size() < load.options.pipeline;
     const bool due = next && (pipe.in_flight.empty() || load.due(*next));
     if (window_open && due) {
-      co_await wait_for(next->scheduled);
+      if (load.options.rate > 0) co_await wait_for(next->scheduled);
       // Every request the window allows and that is due goes out in the same write: with
       // --pipeline 16, one system call instead of sixteen (docs/BENCHMARKS.md).
-      std::vector<Dispenser::Claim> batch;
-      batch.push_back(*next);
+      pipe.batch.push_back(*next);
       next = load.dispenser.claim();
-      while (next && pipe.in_flight.size() + batch.size() < load.options.pipeline &&
+      while (next && pipe.in_flight.size() + pipe.batch.size() < load.options.pipeline &&
              load.due(*next)) {
-        batch.push_back(*next);
+        pipe.batch.push_back(*next);
         next = load.dispenser.claim();
       }
-      co_await stream_send(load, pipe, std::move(batch));
+      co_await stream_send(load, pipe);
     } else {
-      // Take every reply that already arrived before refilling the window, so the refill
-      // goes out as one batch instead of one write per reply.
-      do {
-        co_await stream_receive(load, pipe);
-      } while (pipe.connection && !pipe.in_flight.empty() && pipe.connection->reply_ready());
+      co_await stream_receive(load, pipe);
     }
+    load.publish_progress();
   }
   if (pipe.connection) pipe.connection->close_write();
 }
@@ -256,7 +316,7 @@ Task<void> drive(ThreadLoad& load, std::size_t workers) {
 
 Stats run_thread(const Options& options, const runtime::SocketAddress& address,
                  Dispenser& dispenser, const ResultLine& result_line, std::size_t workers) {
-  ThreadLoad load{options, address, dispenser, result_line, {}};
+  ThreadLoad load{options, address, dispenser, result_line, {}, {}};
   {
     runtime::Executor executor;
     executor.block_on(drive(load, workers));

@@ -56,8 +56,10 @@ class TcpReceiver {
 
   // No partial frame held and no frame waiting: nothing would be lost by closing now.
   bool idle() const { return decoder_.idle(); }
-  // A whole frame already arrived: read_frame() will be ready without a system call.
-  bool has_frame() const { return decoder_.has_frame(); }
+  // A frame that already arrived, taken without reading the socket or waiting: nullopt
+  // when none is complete. Never throws; a malformed frame that came after the ones
+  // taken here is reported by the next read_frame().
+  std::optional<data_layer::Data> take_frame() { return decoder_.next(); }
 
  private:
   Socket* socket_;

@@ -10,12 +10,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "client/connection.hpp"
@@ -25,6 +27,7 @@
 #include "data_layer/data.hpp"
 #include "runtime/channel.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/sleep.hpp"
 #include "runtime/tcp_listener.hpp"
 #include "runtime/tcp_receiver.hpp"
 #include "runtime/tcp_sender.hpp"
@@ -44,7 +47,10 @@ enum class Behaviour {
   kSilent,         // reads requests, never answers
   kOversized,      // oneshot: 2,000 bytes instead of 14
   kBadFrame,       // stream: a reply header announcing a 2 GiB field3
+  kSlowFirst,      // stream: echoes, but holds the first reply on a connection kSlowFirstDelay
 };
+
+constexpr std::chrono::milliseconds kSlowFirstDelay{200};
 
 runtime::SocketAddress loopback(std::uint16_t port) {
   return runtime::SocketAddress::resolve("127.0.0.1", port);
@@ -71,6 +77,7 @@ Task<bool> answer(runtime::Socket& socket, Data request, Behaviour behaviour) {
       co_await send_text(socket, std::string(2000, 'x'));
       co_return false;
     case Behaviour::kEcho:
+    case Behaviour::kSlowFirst:
       co_await send_bytes(socket, data_layer::serialize(request));
       co_return true;
     case Behaviour::kWrongEcho:
@@ -93,7 +100,11 @@ Task<bool> answer(runtime::Socket& socket, Data request, Behaviour behaviour) {
 
 Task<void> handle(runtime::TcpStream stream, Behaviour behaviour) {
   runtime::TcpReceiver receiver(stream.socket());
+  bool first = true;
   while (auto request = co_await receiver.read_frame()) {
+    if (behaviour == Behaviour::kSlowFirst && std::exchange(first, false)) {
+      co_await runtime::Sleep(kSlowFirstDelay);
+    }
     if (!co_await answer(stream.socket(), std::move(*request), behaviour)) co_return;
   }
 }
@@ -281,6 +292,20 @@ TEST_CASE("client: stream mode with pipelining on several threads echoes every r
   // one: a worker whose batch-claiming siblings took every request first never connects.)
   CHECK(server.accepted() >= 1);
   CHECK(server.accepted() <= 4);
+}
+
+TEST_CASE("client: stream latency runs from the write, not from when the worker took the number") {
+  // Closed loop, one connection, one request in flight: request 1 is taken while request 0
+  // waits for its slow reply, and goes out only after it. Its own round trip is quick; a
+  // latency counted from when its number was taken would include request 0's wait too.
+  TestServer server(Behaviour::kSlowFirst);
+  const auto line = run_json({"--port", server.port(), "--mode", "stream", "--requests", "2",
+                              "--concurrency", "1", "--pipeline", "1", "--threads", "1"},
+                             0);
+  CHECK(json_number(line, "ok") == 2);
+  const double slow_us = std::chrono::duration<double, std::micro>(kSlowFirstDelay).count();
+  CHECK(json_number(line, "max_us") >= slow_us);  // request 0 did wait
+  CHECK(json_number(line, "min_us") < slow_us);   // request 1 did not
 }
 
 TEST_CASE("client: stream mode carries a large field3 with --size") {
