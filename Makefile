@@ -6,6 +6,7 @@
 #   make test SANITIZE=thread     the same suite under TSan
 #   make CXX=clang++              build with clang (objects go to their own folder)
 #   make POLLER=poll              use the portable poll(2) reactor backend instead of epoll
+#   make floor                    build the floor tools (floor-server, floor-client) in build/<variant>/
 #   make help                     list every target
 #   make V=1                      show the full compiler commands
 #
@@ -53,13 +54,17 @@ BENCH_SRCS := $(wildcard scripts/bench/*.cpp)
 # scales, SVG) are linked into the tests too.
 CHART_SRCS := $(filter-out scripts/charts/svg_chart.cpp,$(wildcard scripts/charts/*.cpp))
 BENCH_OUT  := build/bench
+# The floor tools (docs/BENCHMARKS.md, "The floor"): a one-thread epoll server and load
+# generator that share nothing with the library, built with the same flags into the
+# variant's folder. The suite runs them beside our binaries; the tests run them too.
+FLOOR_BINS := $(BUILD)/floor-server $(BUILD)/floor-client
 
 obj = $(patsubst %.cpp,$(BUILD)/%.o,$(1))
 LIB := $(BUILD)/libasync.a
 
 DOCTEST_HEADER := /usr/include/doctest/doctest.h
 
-.PHONY: all test bench bench-suite bench-runtime bench-charts bench-accept demo soak clean format help doctest
+.PHONY: all test bench bench-suite bench-runtime bench-charts bench-accept demo soak floor clean format help doctest
 all: $(BIN)/server $(BIN)/client
 
 # Quiet by default (one line per file); V=1 shows the full commands.
@@ -93,8 +98,12 @@ $(BUILD)/run-tests: $(call obj,$(TEST_SRCS) $(CHART_SRCS)) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
+# tests/test_floor.cpp runs the floor tools as child processes: it is told where they are
+# (an absolute path, so the suite finds them from any directory; FLOOR_BIN overrides it).
+$(call obj,tests/test_floor.cpp): override CXXFLAGS += -DFLOOR_BIN_DIR='"$(abspath $(BUILD))"'
+
 ## test: build and run the doctest suite (TEST_ARGS=... passes options to doctest)
-test: $(BUILD)/run-tests $(BIN)/server $(BIN)/client
+test: $(BUILD)/run-tests $(BIN)/server $(BIN)/client $(FLOOR_BINS)
 	$(BUILD)/run-tests $(TEST_ARGS)
 
 doctest:
@@ -116,33 +125,46 @@ $(BUILD)/svg-chart: $(call obj,scripts/charts/svg_chart.cpp $(CHART_SRCS))
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
+## floor: build the floor tools, build/<variant>/floor-server and floor-client (one thread, raw epoll)
+floor: $(FLOOR_BINS)
+
+$(FLOOR_BINS): $(BUILD)/floor-%: $(BUILD)/scripts/floor/floor_%.o
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
+
 # The suite, then its charts. A recipe rather than a prerequisite, so that `make -j bench`
 # never builds or measures anything beside a measurement.
 define run_suite
-	CXX='$(CXX)' POLLER='$(POLLER)' bash scripts/bench.sh --bin $(BIN) --out $(BENCH_OUT)
+	CXX='$(CXX)' POLLER='$(POLLER)' bash scripts/bench.sh --bin $(BIN) --floor-bin $(BUILD) --out $(BENCH_OUT)
 	$(BUILD)/svg-chart latency $(BENCH_OUT)/results.tsv $(BENCH_OUT)/latency.svg
 	$(BUILD)/svg-chart throughput $(BENCH_OUT)/sweep.tsv $(BENCH_OUT)/throughput.svg
 endef
 
-## bench: the benchmark suite (scripts/bench.sh: table, build/bench/*.tsv, charts), then the runtime micro-benchmarks
-bench: $(BIN)/server $(BIN)/client $(BUILD)/svg-chart $(BUILD)/bench
+## bench: the benchmark suite (scripts/bench.sh: table, floor, build/bench/*.tsv, charts), then the runtime micro-benchmarks
+bench: $(BIN)/server $(BIN)/client $(FLOOR_BINS) $(BUILD)/svg-chart $(BUILD)/bench
 	$(run_suite)
 	$(BUILD)/bench
 
-## bench-suite: only the suite: server and client matrix, concurrency sweep, charts in build/bench/
-bench-suite: $(BIN)/server $(BIN)/client $(BUILD)/svg-chart
+## bench-suite: only the suite: server and client matrix, the floor, concurrency sweep, charts in build/bench/
+bench-suite: $(BIN)/server $(BIN)/client $(FLOOR_BINS) $(BUILD)/svg-chart
 	$(run_suite)
 
 ## bench-runtime: only the runtime micro-benchmarks (spawn cost, cross-thread wake, 100k sleeps)
 bench-runtime: $(BUILD)/bench
 	$(BUILD)/bench
 
-## bench-accept: copy the last suite run (build/bench/) to docs/bench/ and redraw its charts
+## bench-accept: copy the last suite run (build/bench/, the floor's tables too) to docs/bench/ and redraw its charts
 bench-accept:
 	@test -f $(BENCH_OUT)/results.tsv -a -f $(BENCH_OUT)/sweep.tsv || \
 	  { echo "error: no complete run in $(BENCH_OUT)/; run make bench first" >&2; exit 1; }
 	@mkdir -p docs/bench
 	cp $(BENCH_OUT)/results.tsv $(BENCH_OUT)/sweep.tsv $(BENCH_OUT)/table.md $(BENCH_OUT)/machine.txt docs/bench/
+	@if [ -f $(BENCH_OUT)/floor.tsv -a -f $(BENCH_OUT)/floor.md ]; then \
+	  echo "cp $(BENCH_OUT)/floor.tsv $(BENCH_OUT)/floor.md docs/bench/"; \
+	  cp $(BENCH_OUT)/floor.tsv $(BENCH_OUT)/floor.md docs/bench/; \
+	else \
+	  echo "bench-accept: the run has no floor tables (--no-floor?); docs/bench/floor.* left as they were"; \
+	fi
 	$(MAKE) --no-print-directory bench-charts
 
 ## bench-charts: redraw docs/bench/*.svg from docs/bench/*.tsv
@@ -242,4 +264,4 @@ help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 	@echo "knobs: CXX=g++|clang++  SANITIZE=address,undefined|thread  POLLER=epoll|poll"
 
--include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(TEST_SRCS) $(BENCH_SRCS) $(CHART_SRCS) scripts/charts/svg_chart.cpp server/main.cpp client/main.cpp))
+-include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(TEST_SRCS) $(BENCH_SRCS) $(CHART_SRCS) scripts/charts/svg_chart.cpp server/main.cpp client/main.cpp $(wildcard scripts/floor/*.cpp)))

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # The benchmark suite: runs bin/server and bin/client through a bounded matrix of workloads
-# on loopback, then a concurrency sweep, and writes what it measured to files a script can
-# read (the charts are drawn from them by svg-chart; `make bench` does both).
+# on loopback, then the same workloads against the floor tools, then a concurrency sweep, and
+# writes what it measured to files a script can read (the charts are drawn from them by
+# svg-chart; `make bench` does both).
 #
-#   scripts/bench.sh [--bin DIR] [--out DIR] [--rows a,b,...] [--repeat N] [--no-sweep] [--quick]
+#   scripts/bench.sh [--bin DIR] [--floor-bin DIR] [--out DIR] [--rows a,b,...] [--repeat N]
+#                    [--no-floor] [--no-sweep] [--quick]
 #
-#   --bin DIR   where server and client are (default bin/; build them with make first)
-#   --out DIR   where the results go (default build/bench/)
-#   --rows      run only these rows of the matrix (default: all of them, in this order;
-#               '' for none, to run the sweep alone)
-#   --repeat N  run each row and sweep point N times and keep the run with the median req/s
-#               (default 3; 1 to 9). Its req/s range over the N runs is kept beside it.
-#   --no-sweep  skip the concurrency sweep
-#   --quick     a tenth of every count, one run each, 1 s of idle: a smoke test only
+#   --bin DIR        where server and client are (default bin/; build them with make first)
+#   --floor-bin DIR  where floor-server and floor-client are (default build/<compiler>, or
+#                    build/<compiler>-poll with POLLER=poll: where make puts them)
+#   --out DIR        where the results go (default build/bench/)
+#   --rows           run only these rows of the matrix, and of the floor (default: all of
+#                    them, in this order; '' for none, to run the sweep alone)
+#   --repeat N       run each row, floor pairing and sweep point N times and keep the run with
+#                    the median req/s (default 3; 1 to 9). Its req/s range over the N runs is
+#                    kept beside it.
+#   --no-floor       skip the floor
+#   --no-sweep       skip the concurrency sweep
+#   --quick          a tenth of every count, one run each, 1 s of idle: a smoke test only
 #
 # Rows (each bounded by its count, and by a time limit on the client):
 #   book            4,000 oneshot requests, 1 s of work each, all in flight (the book's demo)
@@ -22,6 +28,11 @@
 #   stream-p1       200,000 stream requests over 32 connections, one in flight on each
 #   stream-p16      1,000,000 stream requests over 32 connections, 16 pipelined on each
 #   idle            a server sent nothing for 5 s: its CPU seconds (run once)
+# Floor (docs/BENCHMARKS.md, "The floor"): rows book, connect, stream-p1 and stream-p16 again,
+# with the same flags, in three more pairings: floor-server with floor-client, our server with
+# floor-client, floor-server with our client. The floor tools (scripts/floor/) do the least
+# work the protocol allows on one thread each, so on a machine that changes from day to day
+# they show in the same run how far our server and our client are from that least.
 # Sweep: stream mode, pipeline 1, 30,000 requests at each concurrency 1, 2, 4, ..., 64, all
 # against one server.
 #
@@ -30,6 +41,9 @@
 #   results.tsv   a line per row: wall_s rps p50_us .. server_cpu_s server_rss_mb client_cpu_s
 #   sweep.tsv     a line per sweep point: concurrency rps p50_us .. server_cpu_s
 #   table.md      results.tsv as the Markdown table docs/BENCHMARKS.md shows
+#   floor.tsv     a line per floor row and pairing: row pairing server client ok requests
+#                 wall_s rps server_cpu_s client_cpu_s runs rps_min rps_max
+#   floor.md      the floor as a Markdown table: a line per row, the four pairings, two ratios
 #   machine.txt   the machine, the compiler, the commit and the load average
 #   logs/         each server's stderr and each client's JSON line, to look into a bad row
 #
@@ -39,17 +53,22 @@
 set -euo pipefail
 
 bin=bin
+floor_bin="build/$(basename "${CXX:-g++}")"  # the folder make uses for this CXX and POLLER
+[[ ${POLLER:-epoll} == poll ]] && floor_bin+=-poll
 out=build/bench
 only=""
 repeat=""
+floor=1
 sweep=1
 quick=0
 while (($# > 0)); do
   case $1 in
     --bin) bin=$2; shift 2 ;;
+    --floor-bin) floor_bin=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --rows) only=",$2,"; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
+    --no-floor) floor=0; shift ;;
     --no-sweep) sweep=0; shift ;;
     --quick) quick=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -66,6 +85,21 @@ done
 for program in server client; do
   [[ -x "$bin/$program" ]] || { echo "bench: $bin/$program not found; run make first" >&2; exit 2; }
 done
+readonly floor_rows=(book connect stream-p1 stream-p16)
+floor_wanted=0  # the floor is on and --rows leaves it a row to run
+if ((floor)); then
+  for row in "${floor_rows[@]}"; do
+    [[ -z "$only" || "$only" == *",$row,"* ]] && floor_wanted=1
+  done
+fi
+if ((floor_wanted)); then
+  for program in floor-server floor-client; do
+    [[ -x "$floor_bin/$program" ]] || {
+      echo "bench: $floor_bin/$program not found; run make floor first (or --no-floor)" >&2
+      exit 2
+    }
+  done
+fi
 
 # 10,000 sockets on each side: lift the soft limit on open files to the hard one.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -101,11 +135,32 @@ trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
 # A count, or a tenth of it with --quick.
 n() { ((quick)) && echo $(($1 / 10)) || echo "$1"; }
 
-# Starts a server with the given flags; sets server_pid and port.
+# Each load row's server and client flags: the matrix runs them, and the floor again.
+declare -A row_server=(
+  [book]="--delay-ms 1000"
+  [book-busy-poll]="--delay-ms 1000 --busy-poll"
+  [10k]="--delay-ms 1000"
+  [connect]="--delay-ms 0"
+  [stream-p1]="--mode stream"
+  [stream-p16]="--mode stream"
+)
+declare -A row_client=(
+  [book]="--requests $(n 4000)"
+  [book-busy-poll]="--requests $(n 4000)"
+  [10k]="--requests $(n 10000)"
+  [connect]="--requests $(n 20000) --concurrency 64"
+  [stream-p1]="--mode stream --requests $(n 200000) --concurrency 32 --pipeline 1"
+  [stream-p16]="--mode stream --requests $(n 1000000) --concurrency 32 --pipeline 16"
+)
+
+# Starts a server, ours (from --bin) or the floor's (from --floor-bin) as $1 says, with the
+# given flags; sets server_pid and port.
 start_server() {
-  local log=$1
-  shift
-  exec 3< <(exec "$bin/server" --port 0 --log-level warn "$@" 2>"$log")
+  local side=$1 log=$2
+  shift 2
+  local command=("$bin/server" --log-level warn)
+  [[ $side == floor ]] && command=("$floor_bin/floor-server")
+  exec 3< <(exec "${command[@]}" --port 0 "$@" 2>"$log")
   server_pid=$!
   local ready
   if ! read -r -t 10 ready <&3; then
@@ -155,14 +210,16 @@ children_cpu() {
 }
 tsv_line() { (IFS=$'\t'; echo "$*"); }
 
-# Runs the client (bounded by client_limit_s) with the given flags against $port; its JSON
-# line goes to $1. Sets client_cpu and client_status. In the background, so that a signal
-# reaches our trap at once instead of after the client.
+# Runs a client, ours or the floor's as $1 says, bounded by client_limit_s, with the given flags
+# against $port; its JSON line goes to $2. Sets client_cpu and client_status. In the
+# background, so that a signal reaches our trap at once instead of after the client.
 run_client() {
-  local json=$1
-  shift
+  local side=$1 json=$2
+  shift 2
+  local command=("$bin/client")
+  [[ $side == floor ]] && command=("$floor_bin/floor-client")
   times >"$scratch/before"  # in this shell, not a subshell: it must count our children
-  timeout "$client_limit_s" "$bin/client" --port "$port" --json "$@" >"$json" 2>"$json.err" &
+  timeout "$client_limit_s" "${command[@]}" --port "$port" --json "$@" >"$json" 2>"$json.err" &
   client_pid=$!
   client_status=0
   wait "$client_pid" || client_status=$?
@@ -199,10 +256,10 @@ row_run() {
   local name=$1 server_flags=$2 client_flags=$3 run=$4
   local json="$out/logs/$name.$run.json" cpu_before cpu rss
   # shellcheck disable=SC2086  # the flags are words on purpose
-  start_server "$out/logs/$name.$run.server.log" $server_flags
+  start_server ours "$out/logs/$name.$run.server.log" $server_flags
   cpu_before=$(server_cpu)
   # shellcheck disable=SC2086
-  run_client "$json" $client_flags
+  run_client ours "$json" $client_flags
   cpu=$(minus "$(server_cpu)" "$cpu_before")
   rss=$(server_rss_mb)
   stop_server
@@ -227,7 +284,7 @@ load_row() {
 # idle server's CPU is zero or it is not, and five seconds are enough to see which.
 idle_row() {
   local seconds=$1 cpu_before cpu rss
-  start_server "$out/logs/idle.server.log"
+  start_server ours "$out/logs/idle.server.log"
   cpu_before=$(server_cpu)
   sleep "$seconds"
   cpu=$(minus "$(server_cpu)" "$cpu_before")
@@ -278,7 +335,8 @@ describe_machine() {
   echo "os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), Linux $(uname -r)"
   echo "compiler: $($cxx --version 2>/dev/null | head -n 1) (CXX=$cxx, POLLER=${POLLER:-epoll}, binaries in $bin)"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
-  echo "runs per row and sweep point: $repeat (the median by req/s is kept)"
+  echo "runs per row, floor pairing and sweep point: $repeat (the median by req/s is kept)"
+  ((floor_wanted)) && echo "floor tools: $floor_bin/floor-server, $floor_bin/floor-client"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
@@ -290,7 +348,7 @@ run_sweep() {
     p99_ms p99.9_ms srv_cpu
   tsv_line series concurrency pipeline requests ok wall_s rps p50_us p90_us p99_us p999_us \
     server_cpu_s client_cpu_s runs rps_min rps_max >"$out/sweep.tsv"
-  start_server "$out/logs/sweep.server.log" --mode stream
+  start_server ours "$out/logs/sweep.server.log" --mode stream
   local concurrency run
   for concurrency in 1 2 4 8 16 32 64; do
     : >"$scratch/runs"
@@ -311,12 +369,108 @@ sweep_run() {
   local concurrency=$1 run=$2
   local json="$out/logs/sweep-c$concurrency.$run.json" cpu_before cpu
   cpu_before=$(server_cpu)
-  run_client "$json" --mode stream --requests "$(n 30000)" --concurrency "$concurrency" \
+  run_client ours "$json" --mode stream --requests "$(n 30000)" --concurrency "$concurrency" \
     --pipeline 1
   cpu=$(minus "$(server_cpu)" "$cpu_before")
   check_run "sweep at concurrency $concurrency, run $run" "$json" "$cpu"
   tsv_line "stream pipeline 1" "$concurrency" 1 "$(fields "$json" requests ok wall_s rps p50_us \
     p90_us p99_us p999_us)" "$cpu" "$client_cpu" >>"$scratch/runs"
+}
+
+# The floor: each floor row in three more pairings (server side, then client side), each
+# $repeat times with a fresh server, the median by req/s in floor.tsv.
+readonly floor_pairings=("floor floor" "ours floor" "floor ours")
+
+run_floor() {
+  echo
+  echo "floor: rows ${floor_rows[*]} in three more pairings, median of $repeat (tools in $floor_bin)"
+  printf "%-11s %-12s %15s %7s %9s %15s %8s %8s\n" row server+client ok/requests wall_s req/s \
+    req/s_range srv_cpu cli_cpu
+  tsv_line row pairing server client ok requests wall_s rps server_cpu_s client_cpu_s runs \
+    rps_min rps_max >"$out/floor.tsv"
+  local row pairing server client run
+  for row in "${floor_rows[@]}"; do
+    wanted "$row" || continue
+    for pairing in "${floor_pairings[@]}"; do
+      read -r server client <<<"$pairing"
+      : >"$scratch/runs"
+      for ((run = 1; run <= repeat; run++)); do
+        floor_run "$row" "$server" "$client" "$run"
+      done
+      pick_median "$scratch/runs" 8 >>"$out/floor.tsv"
+      print_floor_line "$(tail -n 1 "$out/floor.tsv")"
+    done
+  done
+  floor_table >"$out/floor.md"
+  echo
+  cat "$out/floor.md"
+}
+
+# One run of a floor pairing; appends a line to $scratch/runs.
+floor_run() {
+  local row=$1 server=$2 client=$3 run=$4
+  local name="floor-$row-$server-$client.$run" cpu_before cpu
+  # shellcheck disable=SC2086  # the flags are words on purpose
+  start_server "$server" "$out/logs/$name.server.log" ${row_server[$row]}
+  cpu_before=$(server_cpu)
+  # shellcheck disable=SC2086
+  run_client "$client" "$out/logs/$name.json" ${row_client[$row]}
+  cpu=$(minus "$(server_cpu)" "$cpu_before")
+  stop_server
+  check_run "floor row $row, $server server and $client client, run $run" \
+    "$out/logs/$name.json" "$cpu"
+  tsv_line "$row" "$server+$client" "$server" "$client" \
+    "$(fields "$out/logs/$name.json" ok requests wall_s rps)" "$cpu" "$client_cpu" \
+    >>"$scratch/runs"
+}
+
+print_floor_line() {
+  awk -F'\t' '
+    function rate(rps) { return rps == "-" ? "-" : sprintf("%.0f", rps) }
+    { printf "%-11s %-12s %15s %7.2f %9s %15s %8s %8s\n", $1, $2, $5 "/" $6, $7, rate($8),
+        rate($12) "-" rate($13), $9, $10 }' <<<"$1"
+}
+
+# floor.md: a line per floor row, the ours+ours column from results.tsv. The book row's work
+# is a fixed 1 s wait, so its cells are wall seconds; every ratio is of req/s (for the book
+# row, floor wall / our wall), so 1.00 means as fast as the floor, whatever the row.
+floor_table() {
+  awk -F'\t' -v results="$out/results.tsv" -v runs="$repeat" '
+    BEGIN {
+      while ((getline line < results) > 0) {
+        split(line, f, "\t")
+        rps[f[1], "ours+ours"] = f[6]
+        wall[f[1], "ours+ours"] = f[5]
+      }
+    }
+    FNR == 1 { next }
+    {
+      rps[$1, $2] = $8
+      wall[$1, $2] = $7
+      if (!($1 in seen)) { seen[$1] = 1; order[++rows] = $1 }
+    }
+    function known(x) { return x != "" && x != "-" }
+    function cell(row, pairing) {
+      if (row == "book") return known(wall[row, pairing]) ? sprintf("%.2f s", wall[row, pairing]) : "-"
+      return known(rps[row, pairing]) ? sprintf("%.0f", rps[row, pairing]) : "-"
+    }
+    function ratio(row, mine, floor) {
+      a = rps[row, mine]; b = rps[row, floor]
+      return known(a) && known(b) && b > 0 ? sprintf("%.2f", a / b) : "-"
+    }
+    END {
+      print "| row | ours+ours req/s | floor+floor | our server, floor client | floor server, our client | our server ÷ floor server (floor client) | our client ÷ floor client (floor server) |"
+      print "|---|---|---|---|---|---|---|"
+      for (i = 1; i <= rows; i++) {
+        r = order[i]
+        printf "| %s | %s | %s | %s | %s | %s | %s |\n", (r == "book" ? "book (wall s)" : r),
+          cell(r, "ours+ours"), cell(r, "floor+floor"), cell(r, "ours+floor"),
+          cell(r, "floor+ours"), ratio(r, "ours+floor", "floor+floor"),
+          ratio(r, "floor+ours", "floor+floor")
+      }
+      print ""
+      print "Median of " runs " run(s) each, by req/s (floor.tsv keeps the range). The book row is in wall seconds (lower is better); every ratio is of req/s, so 1.00 is as fast as the floor and, for the book row, it is floor wall ÷ our wall."
+    }' "$out/floor.tsv"
 }
 
 main() {
@@ -325,22 +479,18 @@ main() {
   echo
   tsv_line "${results_columns[@]}" >"$out/results.tsv"
   print_header
-  wanted book && load_row book "--delay-ms 1000" "--requests $(n 4000)"
-  wanted book-busy-poll && load_row book-busy-poll "--delay-ms 1000 --busy-poll" \
-    "--requests $(n 4000)"
-  wanted 10k && load_row 10k "--delay-ms 1000" "--requests $(n 10000)"
-  wanted connect && load_row connect "--delay-ms 0" "--requests $(n 20000) --concurrency 64"
-  wanted stream-p1 && load_row stream-p1 "--mode stream" \
-    "--mode stream --requests $(n 200000) --concurrency 32 --pipeline 1"
-  wanted stream-p16 && load_row stream-p16 "--mode stream" \
-    "--mode stream --requests $(n 1000000) --concurrency 32 --pipeline 16"
+  local row
+  for row in book book-busy-poll 10k connect stream-p1 stream-p16; do
+    wanted "$row" && load_row "$row" "${row_server[$row]}" "${row_client[$row]}"
+  done
   wanted idle && idle_row "$( ((quick)) && echo 1 || echo 5)"
   markdown_table >"$out/table.md"
-  rm -f "$out/sweep.tsv"  # no stale sweep beside fresh rows
+  rm -f "$out/floor.tsv" "$out/floor.md" "$out/sweep.tsv"  # nothing stale beside fresh rows
+  ((floor_wanted)) && run_floor
   ((sweep)) && run_sweep
   echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/machine.txt"
   echo
-  echo "bench: results in $out/ (results.tsv$( ((sweep)) && echo ", sweep.tsv"), table.md, machine.txt)"
+  echo "bench: results in $out/ (results.tsv$( ((floor_wanted)) && echo ", floor.tsv, floor.md")$( ((sweep)) && echo ", sweep.tsv"), table.md, machine.txt)"
   ((failed_runs == 0)) || { echo "bench: $failed_runs run(s) failed" >&2; exit 1; }
 }
 
