@@ -29,10 +29,11 @@
 #   stream-p16      1,000,000 stream requests over 32 connections, 16 pipelined on each
 #   idle            a server sent nothing for 5 s: its CPU seconds (run once)
 # Floor (docs/BENCHMARKS.md, "The floor"): rows book, connect, stream-p1 and stream-p16 again,
-# with the same flags, in three more pairings: floor-server with floor-client, our server with
-# floor-client, floor-server with our client. The floor tools (scripts/floor/) do the least
-# work the protocol allows on one thread each, so on a machine that changes from day to day
-# they show in the same run how far our server and our client are from that least.
+# with the same flags, in four pairings: floor-server with floor-client, our server with
+# floor-client, floor-server with our client, ours with ours. The floor tools (scripts/floor/)
+# do the least work the protocol allows on one thread each, so on a machine that changes from
+# day to day they show in the same run how far our server and our client are from that
+# least. Ours run one thread a side here too (--workers 1, --threads 1): like for like.
 # Sweep: stream mode, pipeline 1, 30,000 requests at each concurrency 1, 2, 4, ..., 64, all
 # against one server.
 #
@@ -43,7 +44,7 @@
 #   table.md      results.tsv as the Markdown table docs/BENCHMARKS.md shows
 #   floor.tsv     a line per floor row and pairing: row pairing server client ok requests
 #                 wall_s rps server_cpu_s client_cpu_s runs rps_min rps_max
-#   floor.md      the floor as a Markdown table: a line per row, the four pairings, two ratios
+#   floor.md      the floor as a Markdown table: a line per row, the four pairings, three ratios
 #   machine.txt   the machine, the compiler, the commit and the load average
 #   logs/         each server's stderr and each client's JSON line, to look into a bad row
 #
@@ -377,13 +378,17 @@ sweep_run() {
     p90_us p99_us p999_us)" "$cpu" "$client_cpu" >>"$scratch/runs"
 }
 
-# The floor: each floor row in three more pairings (server side, then client side), each
+# The floor: each floor row in four pairings (the floor, our server, our client, ours), each
 # $repeat times with a fresh server, the median by req/s in floor.tsv.
-readonly floor_pairings=("floor floor" "ours floor" "floor ours")
+readonly floor_pairings=("floor floor" "ours floor" "floor ours" "ours ours")
+# The floor tools are one thread each, so here ours are too: like for like. (The matrix above
+# runs our defaults, three workers and a client thread per core.)
+readonly floor_our_server_flags="--workers 1"
+readonly floor_our_client_flags="--threads 1"
 
 run_floor() {
   echo
-  echo "floor: rows ${floor_rows[*]} in three more pairings, median of $repeat (tools in $floor_bin)"
+  echo "floor: rows ${floor_rows[*]} in four pairings, one thread a side, median of $repeat (tools in $floor_bin)"
   printf "%-11s %-12s %15s %7s %9s %15s %8s %8s\n" row server+client ok/requests wall_s req/s \
     req/s_range srv_cpu cli_cpu
   tsv_line row pairing server client ok requests wall_s rps server_cpu_s client_cpu_s runs \
@@ -411,10 +416,13 @@ floor_run() {
   local row=$1 server=$2 client=$3 run=$4
   local name="floor-$row-$server-$client.$run" cpu_before cpu
   # shellcheck disable=SC2086  # the flags are words on purpose
-  start_server "$server" "$out/logs/$name.server.log" ${row_server[$row]}
+  local server_flags=${row_server[$row]} client_flags=${row_client[$row]}
+  [[ $server == ours ]] && server_flags+=" $floor_our_server_flags"
+  [[ $client == ours ]] && client_flags+=" $floor_our_client_flags"
+  start_server "$server" "$out/logs/$name.server.log" $server_flags
   cpu_before=$(server_cpu)
   # shellcheck disable=SC2086
-  run_client "$client" "$out/logs/$name.json" ${row_client[$row]}
+  run_client "$client" "$out/logs/$name.json" $client_flags
   cpu=$(minus "$(server_cpu)" "$cpu_before")
   stop_server
   check_run "floor row $row, $server server and $client client, run $run" \
@@ -431,18 +439,11 @@ print_floor_line() {
         rate($12) "-" rate($13), $9, $10 }' <<<"$1"
 }
 
-# floor.md: a line per floor row, the ours+ours column from results.tsv. The book row's work
+# floor.md: a line per floor row, its four pairings and three ratios. The book row's work
 # is a fixed 1 s wait, so its cells are wall seconds; every ratio is of req/s (for the book
 # row, floor wall / our wall), so 1.00 means as fast as the floor, whatever the row.
 floor_table() {
-  awk -F'\t' -v results="$out/results.tsv" -v runs="$repeat" '
-    BEGIN {
-      while ((getline line < results) > 0) {
-        split(line, f, "\t")
-        rps[f[1], "ours+ours"] = f[6]
-        wall[f[1], "ours+ours"] = f[5]
-      }
-    }
+  awk -F'\t' -v runs="$repeat" '
     FNR == 1 { next }
     {
       rps[$1, $2] = $8
@@ -459,17 +460,17 @@ floor_table() {
       return known(a) && known(b) && b > 0 ? sprintf("%.2f", a / b) : "-"
     }
     END {
-      print "| row | ours+ours req/s | floor+floor | our server, floor client | floor server, our client | our server ÷ floor server (floor client) | our client ÷ floor client (floor server) |"
-      print "|---|---|---|---|---|---|---|"
+      print "| row | floor server + floor client | our server + floor client | floor server + our client | ours + ours | our server ÷ floor server | our client ÷ floor client | ours ÷ floor |"
+      print "|---|---|---|---|---|---|---|---|"
       for (i = 1; i <= rows; i++) {
         r = order[i]
-        printf "| %s | %s | %s | %s | %s | %s | %s |\n", (r == "book" ? "book (wall s)" : r),
-          cell(r, "ours+ours"), cell(r, "floor+floor"), cell(r, "ours+floor"),
-          cell(r, "floor+ours"), ratio(r, "ours+floor", "floor+floor"),
-          ratio(r, "floor+ours", "floor+floor")
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", (r == "book" ? "book (wall s)" : r),
+          cell(r, "floor+floor"), cell(r, "ours+floor"), cell(r, "floor+ours"),
+          cell(r, "ours+ours"), ratio(r, "ours+floor", "floor+floor"),
+          ratio(r, "floor+ours", "floor+floor"), ratio(r, "ours+ours", "floor+floor")
       }
       print ""
-      print "Median of " runs " run(s) each, by req/s (floor.tsv keeps the range). The book row is in wall seconds (lower is better); every ratio is of req/s, so 1.00 is as fast as the floor and, for the book row, it is floor wall ÷ our wall."
+      print "One thread a side throughout (ours with --workers 1 and --threads 1, like the floor tools). Median of " runs " run(s) each, by req/s (floor.tsv keeps the range). The book row is in wall seconds (lower is better); every ratio is of req/s, so 1.00 is as fast as the floor and, for the book row, it is floor wall ÷ our wall."
     }' "$out/floor.tsv"
 }
 

@@ -285,9 +285,12 @@ void FloorServer::accept_all() {
       pause_accepting();  // EMFILE, ENFILE, ENOBUFS, ENOMEM: retrying at once would spin
       return;
     }
-    // Replies are small and each is the last thing sent for a while: no Nagle delay.
-    const int on = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    // Stream replies must not wait behind an unacknowledged one (Nagle). A oneshot greeting
+    // is the only segment its connection sends, which Nagle never holds: no system call.
+    if (options_.stream) {
+      const int on = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
     if (static_cast<std::size_t>(fd) >= conns_.size())
       conns_.resize(2 * static_cast<std::size_t>(fd) + 1);
     conns_[fd].id = next_id_++;
