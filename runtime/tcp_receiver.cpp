@@ -49,6 +49,9 @@ TcpReceiver::ReadExact TcpReceiver::read_exact(std::span<std::uint8_t> buffer) {
 TcpReceiver::ReadToEnd TcpReceiver::read_to_end(std::size_t limit) {
   return ReadToEnd(*this, limit);
 }
+TcpReceiver::ReadSome TcpReceiver::read_some(std::span<std::uint8_t> buffer) {
+  return ReadSome(*this, buffer);
+}
 
 Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll(Context& cx) {
   auto result = poll_socket(cx);
@@ -99,6 +102,13 @@ Poll<TcpReceiver::ReadToEnd::Output> TcpReceiver::ReadToEnd::poll(Context& cx) {
     bytes_.insert(bytes_.end(), t_scratch.data(), t_scratch.data() + n);
     if (bytes_.size() > limit_) throw std::length_error("peer sent more than the reply limit");
   }
+}
+
+Poll<std::size_t> TcpReceiver::ReadSome::poll(Context& cx) {
+  const ssize_t n = receive(*receiver_->socket_, buffer_, wait_, cx);
+  if (n < 0) return Pending{};
+  wait_.withdraw();
+  return static_cast<std::size_t>(n);
 }
 
 }  // namespace runtime

@@ -4,6 +4,8 @@
 //                       arrive together wait in the decoder for the next call (pipelining)
 //   read_exact(buffer)  exactly buffer.size() bytes
 //   read_to_end(limit)  everything until the peer closes, at most `limit` bytes
+//   read_some(buffer)   whatever has arrived, at least one byte (0 at end of stream): for a
+//                       caller that frames the bytes itself
 //
 // Reads go through one scratch buffer per thread, not one per connection: a connection
 // waiting for its request holds only the few bytes of a split frame, which is what lets
@@ -42,6 +44,7 @@ class TcpReceiver {
   class ReadFrame;
   class ReadExact;
   class ReadToEnd;
+  class ReadSome;
 
   explicit TcpReceiver(Socket& socket, std::size_t max_frame = data_layer::kDefaultMaxLen)
       : socket_(&socket), decoder_(max_frame) {}
@@ -53,13 +56,12 @@ class TcpReceiver {
   ReadExact read_exact(std::span<std::uint8_t> buffer);
   // Throws std::length_error if the peer sends more than `limit` bytes.
   ReadToEnd read_to_end(std::size_t limit);
+  // Ready with the number of bytes read into `buffer` (one read, at least one byte), or 0
+  // when the peer closed. Throws std::system_error for I/O. `buffer` must not be empty.
+  ReadSome read_some(std::span<std::uint8_t> buffer);
 
   // No partial frame held and no frame waiting: nothing would be lost by closing now.
   bool idle() const { return decoder_.idle(); }
-  // A frame that already arrived, taken without reading the socket or waiting: nullopt
-  // when none is complete. Never throws; a malformed frame that came after the ones
-  // taken here is reported by the next read_frame().
-  std::optional<data_layer::Data> take_frame() { return decoder_.next(); }
 
  private:
   Socket* socket_;
@@ -109,6 +111,21 @@ class TcpReceiver::ReadToEnd {
   TcpReceiver* receiver_;
   std::size_t limit_;
   std::vector<std::uint8_t> bytes_;
+  SocketWait wait_;
+};
+
+class TcpReceiver::ReadSome {
+ public:
+  using Output = std::size_t;
+  ReadSome(TcpReceiver& receiver, std::span<std::uint8_t> buffer)
+      : receiver_(&receiver),
+        buffer_(buffer),
+        wait_(*receiver.socket_, SocketWait::Direction::kRead) {}
+  Poll<std::size_t> poll(Context& cx);
+
+ private:
+  TcpReceiver* receiver_;
+  std::span<std::uint8_t> buffer_;
   SocketWait wait_;
 };
 
