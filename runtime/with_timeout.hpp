@@ -1,5 +1,6 @@
 // with_timeout(future, duration): the future's output, or nullopt if the time ran out
-// first. The loser is simply destroyed with the WithTimeout: that is how a timed-out read
+// first. The duration counts from the first poll that finds the future not ready (which,
+// for a future awaited at once, is when it was made). The loser is simply destroyed with the WithTimeout: that is how a timed-out read
 // or connect is cancelled (its reactor registration goes with it).
 #pragma once
 
@@ -16,7 +17,7 @@ class WithTimeout {
  public:
   using Output = std::optional<ValueOf<OutputOf<F>>>;
 
-  WithTimeout(F future, Sleep::Clock::duration limit) : future_(std::move(future)), sleep_(limit) {}
+  WithTimeout(F future, Sleep::Clock::duration limit) : future_(std::move(future)), limit_(limit) {}
 
   Poll<Output> poll(Context& cx) {
     auto result = future_.poll(cx);  // the future first: done on time beats a due timer
@@ -27,13 +28,17 @@ class WithTimeout {
         return Output(std::move(result).value());
       }
     }
-    if (sleep_.poll(cx).is_ready()) return Output();
+    // The timer starts when the future first has to wait: a read or write that is done at
+    // once, the common case, costs no clock reading and no timer.
+    if (!sleep_) sleep_.emplace(limit_);
+    if (sleep_->poll(cx).is_ready()) return Output();
     return Pending{};
   }
 
  private:
   F future_;
-  Sleep sleep_;
+  Sleep::Clock::duration limit_;
+  std::optional<Sleep> sleep_;
 };
 
 template <Future F>
