@@ -34,6 +34,12 @@ Bytes serialize(const Data& data) {
   return out;
 }
 
+std::variant<std::size_t, DecodeError> declared_frame_size(ByteView header, std::size_t max_len) {
+  const FrameHeader parsed = read_header(header);
+  if (auto error = check_len(parsed, max_len)) return *std::move(error);
+  return parsed.frame_size();
+}
+
 DecodeResult deserialize(ByteView bytes, std::size_t max_len) {
   if (bytes.size() < kHeaderSize) return truncated_error(bytes);
   const FrameHeader header = read_header(bytes);

@@ -54,6 +54,13 @@ void serialize_into(const Data& data, Bytes& out);
 // One frame in a fresh buffer.
 Bytes serialize(const Data& data);
 
+// The size of the frame whose header starts `header` (at least kHeaderSize bytes), as the
+// header declares it, or the kTooLong error for a len above max_len. For readers that keep
+// frames as bytes and decode only when they must (the load generator compares each echo
+// with its request byte for byte); the checks are FrameDecoder's own.
+std::variant<std::size_t, DecodeError> declared_frame_size(ByteView header,
+                                                           std::size_t max_len = kDefaultMaxLen);
+
 using DecodeResult = std::variant<Data, DecodeError>;
 
 // Decodes `bytes` as exactly one whole frame: fewer bytes are kTruncated, more are

@@ -204,6 +204,16 @@ TEST_CASE("frame_size is the header plus field3's length in bytes, not character
   CHECK(data_layer::frame_size(Data{0, 0, "\xC3\xA9"}) == data_layer::kHeaderSize + 2);
 }
 
+TEST_CASE("declared_frame_size reads the header alone, and refuses a len above max_len") {
+  const auto size = data_layer::declared_frame_size(raw_frame(1, 2, 5, ""));  // body absent
+  REQUIRE(std::holds_alternative<std::size_t>(size));
+  CHECK(std::get<std::size_t>(size) == data_layer::kHeaderSize + 5);
+  const auto too_long = data_layer::declared_frame_size(raw_frame(1, 2, 17, ""), 16);
+  REQUIRE(std::holds_alternative<DecodeError>(too_long));
+  check_error(std::get<DecodeError>(too_long), DecodeError::Kind::kTooLong,
+              "frame too long: 17 > 16");
+}
+
 // --- deserialize's rejections ----------------------------------------------------------------
 
 TEST_CASE("deserialize rejects a len above max_len from the header alone") {
