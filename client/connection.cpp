@@ -74,11 +74,11 @@ Task<Connection> Connection::open(runtime::SocketAddress address, milliseconds c
   }
 }
 
-Task<void> Connection::write_out(milliseconds timeout) {
+Task<void> Connection::send_raw(data_layer::ByteView bytes, milliseconds timeout) {
   std::optional<runtime::Unit> written;
   try {
-    written = co_await runtime::with_timeout(
-        runtime::TcpSender(state_->stream.socket(), data_layer::ByteView(state_->out)), timeout);
+    written = co_await runtime::with_timeout(runtime::TcpSender(state_->stream.socket(), bytes),
+                                             timeout);
   } catch (const std::system_error& error) {
     throw ClientError(ErrorKind::kWrite, describe("write", error));
   }
@@ -88,18 +88,25 @@ Task<void> Connection::write_out(milliseconds timeout) {
 Task<void> Connection::send(Data frame, milliseconds timeout) {
   state_->out.clear();
   data_layer::serialize_into(frame, state_->out);
-  co_await write_out(timeout);
+  co_await send_raw(data_layer::ByteView(state_->out), timeout);
 }
 
 Task<void> Connection::send(std::span<const Data> frames, milliseconds timeout) {
   state_->out.clear();
   for (const Data& frame : frames)
     data_layer::serialize_into(frame, state_->out);
-  co_await write_out(timeout);
+  co_await send_raw(data_layer::ByteView(state_->out), timeout);
 }
 
-std::optional<Data> Connection::take_ready() {
-  return state_->receiver.take_frame();
+Task<std::size_t> Connection::read_some(std::span<std::uint8_t> into, milliseconds timeout) {
+  std::optional<std::size_t> count;
+  try {
+    count = co_await runtime::with_timeout(state_->receiver.read_some(into), timeout);
+  } catch (const std::system_error& error) {
+    throw ClientError(ErrorKind::kRead, describe("read", error));
+  }
+  if (!count) throw ClientError(ErrorKind::kTimeout, "no reply within " + millis(timeout));
+  co_return *count;
 }
 
 Task<Data> Connection::receive(milliseconds timeout) {
@@ -125,7 +132,7 @@ Task<std::vector<Data>> Connection::pipeline(std::vector<Data> requests, millise
   state_->out.clear();
   for (const Data& frame : requests)
     data_layer::serialize_into(frame, state_->out);
-  co_await write_out(timeout);
+  co_await send_raw(data_layer::ByteView(state_->out), timeout);
   std::vector<Data> replies;
   replies.reserve(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i)

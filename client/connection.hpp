@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,10 +77,12 @@ class Connection {
   // (co_await the task at once): the caller keeps them to check the replies against.
   runtime::Task<void> send(std::span<const data_layer::Data> frames, milliseconds timeout);
   runtime::Task<data_layer::Data> receive(milliseconds timeout);
-  // The next reply if it already arrived (it came in the same read as an earlier one),
-  // else nullopt; never waits. A batch of pipelined replies costs one receive() and no
-  // coroutine, timer or clock read for the rest.
-  std::optional<data_layer::Data> take_ready();
+  // The same two for a caller that keeps frames as bytes (the load generator: ReplyBuffer,
+  // reply_buffer.hpp). send_raw writes frames already serialized (borrowed: co_await at
+  // once); read_some reads what has arrived, at least one byte, and returns 0 when the
+  // server has closed. Use one pair or the other on a connection, not both.
+  runtime::Task<void> send_raw(data_layer::ByteView frames, milliseconds timeout);
+  runtime::Task<std::size_t> read_some(std::span<std::uint8_t> into, milliseconds timeout);
   // Writes every request in one buffer (one system call when it fits), then reads as many
   // replies; returns them in order.
   runtime::Task<std::vector<data_layer::Data>> pipeline(std::vector<data_layer::Data> requests,
@@ -103,7 +106,6 @@ class Connection {
   };
   explicit Connection(runtime::TcpStream stream);
 
-  runtime::Task<void> write_out(milliseconds timeout);
   runtime::Task<std::string> write_then_read_to_end();
 
   std::unique_ptr<State> state_;

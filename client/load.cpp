@@ -1,6 +1,8 @@
 #include "client/load.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <deque>
 #include <iterator>
 #include <span>
@@ -8,9 +10,11 @@
 #include <exception>
 #include <thread>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "client/connection.hpp"
+#include "client/reply_buffer.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/join_handle.hpp"
 #include "runtime/sleep.hpp"
@@ -104,13 +108,14 @@ struct ThreadLoad {
     return request;
   }
 
+  // `reply` is only read with -v.
   void record_ok(std::uint64_t index, Clock::time_point start, Clock::time_point now,
-                 const std::string& reply) {
+                 std::string_view reply) {
     const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - start);
     ++stats.requests;
     ++stats.ok;
     stats.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0)));
-    if (options.verbose) result_line(std::to_string(index) + ": " + reply);
+    if (options.verbose) result_line(std::to_string(index) + ": " + std::string(reply));
   }
 
   void record_error(std::uint64_t index, const ClientError& error) {
@@ -168,7 +173,7 @@ Task<void> oneshot_worker(ThreadLoad& load) {
     if (error) {
       load.record_error(claim->index, *error);
     } else {
-      load.record_ok(claim->index, start, Clock::now(), std::string(kGreeting));
+      load.record_ok(claim->index, start, Clock::now(), kGreeting);
     }
     load.publish_progress();
   }
@@ -177,17 +182,25 @@ Task<void> oneshot_worker(ThreadLoad& load) {
 // A stream worker's connection, the requests on it still waiting for their replies, and
 // the buffers it reuses from one batch to the next, so that a pipelined request allocates
 // nothing of its own once the run is warm.
+//
+// Requests and replies stay bytes: each reply is compared with the bytes of the request it
+// answers, and only one that differs is decoded, to tell a wrong echo (that request fails)
+// from a malformed frame (the connection fails). docs/CLIENT.md, "Checking replies".
 struct Pipe {
   struct InFlight {
-    std::uint64_t index;  // the request is rebuilt from it to check the reply
+    std::uint64_t index;
     Clock::time_point start;
   };
 
   std::optional<Connection> connection;
   std::deque<InFlight> in_flight;
   std::vector<Dispenser::Claim> batch;  // claimed, to go out in the next write
-  std::vector<Data> outgoing;           // the batch's requests; only the first batch.size()
-  Data expected;                        // the request a reply is checked against
+  Data scratch;                         // a request on its way to `sent`
+  // The requests in flight, serialized back to back in the order sent: [sent_head, end) is
+  // what the replies still owed must equal.
+  data_layer::Bytes sent;
+  std::size_t sent_head = 0;
+  ReplyBuffer replies;
 
   // The connection is unusable: every request on it fails with `error`, and the next one
   // opens a fresh connection.
@@ -195,26 +208,61 @@ struct Pipe {
     for (const InFlight& request : in_flight)
       load.record_error(request.index, error);
     in_flight.clear();
+    sent.clear();
+    sent_head = 0;
+    replies.clear();
     connection.reset();
   }
 
-  // The reply to the oldest request in flight. A mismatch fails only that request: the
-  // frame boundaries are intact, so the connection carries on.
-  void settle(ThreadLoad& load, const Data& reply, Clock::time_point now) {
+  // The reply to the oldest request in flight. Throws ClientError(kProtocol) for a
+  // malformed frame, which leaves the request in flight for fail_all.
+  void settle(ThreadLoad& load, data_layer::ByteView reply, Clock::time_point now) {
+    const data_layer::ByteView request = oldest_request();
+    std::optional<ClientError> mismatch;
+    if (!std::ranges::equal(reply, request)) mismatch = why_not_echo(request, reply);
     const InFlight done = in_flight.front();
     in_flight.pop_front();
-    load.fill_request(done.index, expected);
-    try {
-      check_echo(expected, reply);
-      load.record_ok(done.index, done.start, now, reply.field3);
-    } catch (const ClientError& mismatch) {
-      load.record_error(done.index, mismatch);
+    sent_head += request.size();
+    if (sent_head == sent.size()) {
+      sent.clear();
+      sent_head = 0;
     }
+    if (mismatch) {
+      load.record_error(done.index, *mismatch);
+    } else {
+      load.record_ok(done.index, done.start, now, text_of(reply));
+    }
+  }
+
+ private:
+  data_layer::ByteView oldest_request() const {
+    const data_layer::ByteView rest = data_layer::ByteView(sent).subspan(sent_head);
+    // Our own frame: its len is whatever we wrote, so no maximum applies.
+    return rest.first(std::get<std::size_t>(data_layer::declared_frame_size(rest, SIZE_MAX)));
+  }
+  static std::string_view text_of(data_layer::ByteView frame) {
+    const auto text = frame.subspan(data_layer::kHeaderSize);
+    return {reinterpret_cast<const char*>(text.data()), text.size()};
+  }
+  // A reply that is not the request's bytes: the mismatch to count, or, if it is not even
+  // a valid frame, the protocol error that ends the connection (thrown).
+  static ClientError why_not_echo(data_layer::ByteView request, data_layer::ByteView reply) {
+    auto decoded = data_layer::deserialize(reply);
+    if (auto* error = std::get_if<data_layer::DecodeError>(&decoded)) {
+      throw ClientError(ErrorKind::kProtocol, "bad reply frame: " + error->message);
+    }
+    try {
+      check_echo(std::get<Data>(data_layer::deserialize(request)), std::get<Data>(decoded));
+    } catch (const ClientError& mismatch) {
+      return mismatch;
+    }
+    // Equal as Data but not as bytes cannot happen (one encoding per Data); say so if it does.
+    return ClientError(ErrorKind::kMismatch, "reply differs from the request's bytes");
   }
 };
 
+// Opens the connection a pipe lacks (its first, or the one after a failure), counting retries.
 Task<void> ensure_connected(ThreadLoad& load, Pipe& pipe) {
-  if (pipe.connection) co_return;
   unsigned retries = 0;
   std::optional<ClientError> error;
   try {
@@ -229,17 +277,18 @@ Task<void> ensure_connected(ThreadLoad& load, Pipe& pipe) {
 
 // Sends the claimed batch in one write, opening the connection first if there is none.
 Task<void> stream_send(ThreadLoad& load, Pipe& pipe) {
-  const std::size_t count = pipe.batch.size();
-  if (pipe.outgoing.size() < count) pipe.outgoing.resize(count);
-  for (std::size_t i = 0; i < count; ++i)
-    load.fill_request(pipe.batch[i].index, pipe.outgoing[i]);
+  const std::size_t from = pipe.sent.size();
+  for (const Dispenser::Claim& claim : pipe.batch) {
+    load.fill_request(claim.index, pipe.scratch);
+    data_layer::serialize_into(pipe.scratch, pipe.sent);
+  }
   std::optional<ClientError> error;
   Clock::time_point sent_at{};
   try {
-    co_await ensure_connected(load, pipe);
-    const std::span<const Data> requests(pipe.outgoing.data(), count);
+    if (!pipe.connection) co_await ensure_connected(load, pipe);
+    const data_layer::ByteView requests = data_layer::ByteView(pipe.sent).subspan(from);
     sent_at = Clock::now();
-    co_await pipe.connection->send(requests, load.options.timeout);
+    co_await pipe.connection->send_raw(requests, load.options.timeout);
   } catch (const ClientError& caught) {
     error = caught;
   }
@@ -249,27 +298,48 @@ Task<void> stream_send(ThreadLoad& load, Pipe& pipe) {
   if (error) pipe.fail_all(load, *error);
 }
 
-// Waits for the oldest request's reply, then takes every reply that came with it without
-// waiting again. The replies of one read share one clock reading.
-Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
-  std::optional<ClientError> error;
-  std::optional<Data> reply;
+// Settles every reply already in the buffer, oldest request first; returns how many. A
+// malformed reply fails the connection.
+std::size_t settle_buffered(ThreadLoad& load, Pipe& pipe, Clock::time_point now) {
+  std::size_t settled = 0;
   try {
-    reply = co_await pipe.connection->receive(load.options.timeout);
+    while (!pipe.in_flight.empty()) {
+      const auto frame = pipe.replies.next_frame();
+      if (!frame) break;
+      pipe.settle(load, *frame, now);
+      ++settled;
+    }
+  } catch (const ClientError& error) {
+    pipe.fail_all(load, error);
+  }
+  return settled;
+}
+
+// Waits for replies and settles every one that has arrived: a batch of pipelined replies
+// costs one read and one clock reading. (Replies already buffered are settled first,
+// without waiting.)
+Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
+  if (pipe.replies.holds_partial() && settle_buffered(load, pipe, Clock::now()) > 0) co_return;
+  if (!pipe.connection) co_return;
+  std::optional<ClientError> error;
+  std::size_t count = 0;
+  try {
+    count = co_await pipe.connection->read_some(pipe.replies.space(), load.options.timeout);
   } catch (const ClientError& caught) {
     error = caught;
+  }
+  if (!error && count == 0) {
+    error = pipe.replies.holds_partial()
+                ? ClientError(ErrorKind::kProtocol, "bad reply frame: the server closed in the "
+                                                    "middle of a frame (truncated)")
+                : ClientError(ErrorKind::kRead, "server closed the connection before replying");
   }
   if (error) {
     pipe.fail_all(load, *error);
     co_return;
   }
-  const Clock::time_point now = Clock::now();
-  pipe.settle(load, *reply, now);
-  while (!pipe.in_flight.empty()) {
-    reply = pipe.connection->take_ready();
-    if (!reply) break;
-    pipe.settle(load, *reply, now);
-  }
+  pipe.replies.commit(count);
+  settle_buffered(load, pipe, Clock::now());
 }
 
 // Keeps up to --pipeline requests in flight. With --rate, a request is sent only when due;
