@@ -15,6 +15,7 @@
 
 #include "client/connection.hpp"
 #include "client/reply_buffer.hpp"
+#include "client/sent_frames.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/join_handle.hpp"
 #include "runtime/sleep.hpp"
@@ -180,8 +181,9 @@ Task<void> oneshot_worker(ThreadLoad& load) {
 }
 
 // A stream worker's connection, the requests on it still waiting for their replies, and
-// the buffers it reuses from one batch to the next, so that a pipelined request allocates
-// nothing of its own once the run is warm.
+// the buffers it reuses from one batch to the next, so that once the run is warm a
+// pipelined request allocates nothing of its own (the in-flight deque takes a block now
+// and then as the window moves).
 //
 // Requests and replies stay bytes: each reply is compared with the bytes of the request it
 // answers, and only one that differs is decoded, to tell a wrong echo (that request fails)
@@ -189,17 +191,15 @@ Task<void> oneshot_worker(ThreadLoad& load) {
 struct Pipe {
   struct InFlight {
     std::uint64_t index;
-    Clock::time_point start;
+    Clock::time_point start;    // latency counts from here (the schedule, with --rate)
+    Clock::time_point sent_at;  // --timeout-ms counts from here
   };
 
   std::optional<Connection> connection;
   std::deque<InFlight> in_flight;
   std::vector<Dispenser::Claim> batch;  // claimed, to go out in the next write
   Data scratch;                         // a request on its way to `sent`
-  // The requests in flight, serialized back to back in the order sent: [sent_head, end) is
-  // what the replies still owed must equal.
-  data_layer::Bytes sent;
-  std::size_t sent_head = 0;
+  SentFrames sent;                      // the bytes of the requests in flight
   ReplyBuffer replies;
 
   // The connection is unusable: every request on it fails with `error`, and the next one
@@ -209,7 +209,6 @@ struct Pipe {
       load.record_error(request.index, error);
     in_flight.clear();
     sent.clear();
-    sent_head = 0;
     replies.clear();
     connection.reset();
   }
@@ -217,16 +216,12 @@ struct Pipe {
   // The reply to the oldest request in flight. Throws ClientError(kProtocol) for a
   // malformed frame, which leaves the request in flight for fail_all.
   void settle(ThreadLoad& load, data_layer::ByteView reply, Clock::time_point now) {
-    const data_layer::ByteView request = oldest_request();
+    const data_layer::ByteView request = sent.oldest();
     std::optional<ClientError> mismatch;
     if (!std::ranges::equal(reply, request)) mismatch = why_not_echo(request, reply);
     const InFlight done = in_flight.front();
     in_flight.pop_front();
-    sent_head += request.size();
-    if (sent_head == sent.size()) {
-      sent.clear();
-      sent_head = 0;
-    }
+    sent.pop_oldest();
     if (mismatch) {
       load.record_error(done.index, *mismatch);
     } else {
@@ -235,11 +230,6 @@ struct Pipe {
   }
 
  private:
-  data_layer::ByteView oldest_request() const {
-    const data_layer::ByteView rest = data_layer::ByteView(sent).subspan(sent_head);
-    // Our own frame: its len is whatever we wrote, so no maximum applies.
-    return rest.first(std::get<std::size_t>(data_layer::declared_frame_size(rest, SIZE_MAX)));
-  }
   static std::string_view text_of(data_layer::ByteView frame) {
     const auto text = frame.subspan(data_layer::kHeaderSize);
     return {reinterpret_cast<const char*>(text.data()), text.size()};
@@ -277,23 +267,22 @@ Task<void> ensure_connected(ThreadLoad& load, Pipe& pipe) {
 
 // Sends the claimed batch in one write, opening the connection first if there is none.
 Task<void> stream_send(ThreadLoad& load, Pipe& pipe) {
-  const std::size_t from = pipe.sent.size();
+  pipe.sent.start_batch();
   for (const Dispenser::Claim& claim : pipe.batch) {
     load.fill_request(claim.index, pipe.scratch);
-    data_layer::serialize_into(pipe.scratch, pipe.sent);
+    pipe.sent.add(pipe.scratch);
   }
   std::optional<ClientError> error;
   Clock::time_point sent_at{};
   try {
     if (!pipe.connection) co_await ensure_connected(load, pipe);
-    const data_layer::ByteView requests = data_layer::ByteView(pipe.sent).subspan(from);
     sent_at = Clock::now();
-    co_await pipe.connection->send_raw(requests, load.options.timeout);
+    co_await pipe.connection->send_raw(pipe.sent.batch(), load.options.timeout);
   } catch (const ClientError& caught) {
     error = caught;
   }
   for (const Dispenser::Claim& claim : pipe.batch)
-    pipe.in_flight.push_back({claim.index, load.start_of(claim, sent_at)});
+    pipe.in_flight.push_back({claim.index, load.start_of(claim, sent_at), sent_at});
   pipe.batch.clear();
   if (error) pipe.fail_all(load, *error);
 }
@@ -317,19 +306,28 @@ std::size_t settle_buffered(ThreadLoad& load, Pipe& pipe, Clock::time_point now)
 
 // Waits for replies and settles every one that has arrived: a batch of pipelined replies
 // costs one read and one clock reading. (Replies already buffered are settled first,
-// without waiting.)
+// without waiting.) The wait ends when the oldest request's --timeout-ms, counted from its
+// write, runs out.
 Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
-  if (pipe.replies.holds_partial() && settle_buffered(load, pipe, Clock::now()) > 0) co_return;
+  const Clock::time_point now = Clock::now();
+  if (pipe.replies.holds_bytes() && settle_buffered(load, pipe, now) > 0) co_return;
   if (!pipe.connection) co_return;
+  const auto left = std::max(pipe.in_flight.front().sent_at + load.options.timeout - now,
+                             Clock::duration::zero());
   std::optional<ClientError> error;
   std::size_t count = 0;
   try {
-    count = co_await pipe.connection->read_some(pipe.replies.space(), load.options.timeout);
+    count = co_await pipe.connection->read_some(
+        pipe.replies.space(), std::chrono::ceil<std::chrono::milliseconds>(left));
   } catch (const ClientError& caught) {
-    error = caught;
+    error = caught.kind() != ErrorKind::kTimeout
+                ? caught
+                : ClientError(ErrorKind::kTimeout,
+                              "no reply within " + std::to_string(load.options.timeout.count()) +
+                                  " ms of the request's write");
   }
   if (!error && count == 0) {
-    error = pipe.replies.holds_partial()
+    error = pipe.replies.holds_bytes()
                 ? ClientError(ErrorKind::kProtocol, "bad reply frame: the server closed in the "
                                                     "middle of a frame (truncated)")
                 : ClientError(ErrorKind::kRead, "server closed the connection before replying");

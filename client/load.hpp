@@ -50,7 +50,10 @@ class Dispenser {
  public:
   struct Claim {
     std::uint64_t index;
-    Clock::time_point scheduled;  // when the request is due; latency is measured from here
+    // With --rate, when the request is due, and its latency counts from here. Closed loop:
+    // empty (the worker stamps the request when it goes out), or the claim's time with
+    // --duration.
+    Clock::time_point scheduled;
   };
 
   Dispenser(const Options& options, Clock::time_point start);

@@ -31,8 +31,9 @@ class ReplyBuffer {
   // The next whole frame, or nullopt if none is complete yet. The view lasts until the next
   // space(). Throws ClientError(kProtocol) for a header whose len is above max_frame.
   std::optional<data_layer::ByteView> next_frame();
-  // Part of a frame is held: a close now cuts a reply short.
-  bool holds_partial() const { return begin_ != end_; }
+  // Bytes are held that next_frame() has not handed out (part of a frame, or frames not
+  // asked for yet): a close now cuts a reply short.
+  bool holds_bytes() const { return begin_ != end_; }
   // Forgets everything held (the connection it belonged to is gone).
   void clear() { begin_ = end_ = wanted_ = 0; }
 

@@ -52,7 +52,7 @@ struct HandlerContext {
 // close (docs/PROTOCOL.md). The same four steps as a coroutine would be four co_awaits,
 // and GCC gives each co_await its own slot in the frame: the coroutine took 376 bytes plus
 // a 96-byte task. As a hand-written future, the steps share one variant, and the spawned
-// task holds it inline: about 240 bytes a connection in all (docs/BENCHMARKS.md, memory).
+// task holds it inline: about 250 bytes a connection in all (docs/BENCHMARKS.md, memory).
 class ServeOneshot {
  public:
   using Output = void;

@@ -243,6 +243,19 @@ TEST_CASE("with_timeout: a future ready on its first poll wins even with a zero 
   CHECK(*value == 5);
 }
 
+TEST_CASE("with_timeout: the limit counts from the first wait, not from when it was made") {
+  // So a read or write that is done at once never reads the clock or arms a timer.
+  Executor executor;
+  const auto value = executor.block_on([](Executor& executor) -> Task<std::optional<int>> {
+    auto timed = runtime::with_timeout(after_yields(1, 42), 20ms);
+    co_await Sleep(40ms);  // a limit counted from construction would be spent by now
+    CHECK(executor.reactor().timers() == 0);
+    co_return co_await timed;
+  }(executor));
+  REQUIRE(value.has_value());
+  CHECK(*value == 42);
+}
+
 TEST_CASE("with_timeout: an exception from the inner future propagates") {
   Executor executor;
   CHECK_THROWS_WITH_AS(executor.block_on([]() -> Task<> {
