@@ -53,7 +53,6 @@ Task<Connection> Connection::open(runtime::SocketAddress address, milliseconds c
   } catch (const std::system_error& error) {
     throw ClientError(ErrorKind::kConnect, describe(where, error));
   }
-  stream->socket().set_nodelay();  // requests are small: send them now, not after Nagle's delay
   co_return Connection(std::move(*stream));
 }
 
@@ -75,6 +74,10 @@ Task<Connection> Connection::open(runtime::SocketAddress address, milliseconds c
 }
 
 Task<void> Connection::send_raw(data_layer::ByteView bytes, milliseconds timeout) {
+  // Requests are small: a stream's next one must not wait for the last one's ACK (Nagle).
+  // Set here, not at connect: a oneshot connection writes once, which Nagle never holds,
+  // and saves the system call.
+  if (!std::exchange(state_->nodelay, true)) state_->stream.socket().set_nodelay();
   std::optional<runtime::Unit> written;
   try {
     written = co_await runtime::with_timeout(runtime::TcpSender(state_->stream.socket(), bytes),

@@ -103,6 +103,7 @@ class Connection {
     runtime::TcpStream stream;
     runtime::TcpReceiver receiver;
     data_layer::Bytes out;  // the frames being written; reused, so a request allocates little
+    bool nodelay = false;   // TCP_NODELAY is set: on the first stream write
   };
   explicit Connection(runtime::TcpStream stream);
 

@@ -52,16 +52,18 @@ bool TcpStream::Connect::start() {
   return true;
 }
 
+// Having a peer means connected: one system call on the usual path. Only without one is
+// SO_ERROR asked whether the handshake failed or is still going (a wake-up can be stale).
 bool TcpStream::Connect::finished() {
+  sockaddr_storage peer;
+  socklen_t peer_size = sizeof peer;
+  if (getpeername(socket_.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_size) == 0) return true;
+  if (errno != ENOTCONN) fail(errno, "connect");
   int error = 0;
   socklen_t size = sizeof error;
   if (getsockopt(socket_.fd(), SOL_SOCKET, SO_ERROR, &error, &size) < 0) fail(errno, "getsockopt");
   if (error != 0) fail(error, "connect");
-  sockaddr_storage peer;
-  socklen_t peer_size = sizeof peer;
-  if (getpeername(socket_.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_size) == 0) return true;
-  if (errno == ENOTCONN) return false;  // woken, but the handshake is still going
-  fail(errno, "connect");
+  return false;  // woken, but the handshake is still going
 }
 
 }  // namespace runtime
