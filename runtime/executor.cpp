@@ -1,5 +1,7 @@
 #include "runtime/executor.hpp"
 
+#include <thread>
+
 namespace runtime {
 namespace {
 thread_local Executor* t_current = nullptr;
@@ -17,8 +19,11 @@ Executor* Executor::current() {
   return t_current;
 }
 
-Executor::Executor(Policy policy)
-    : policy_(policy), queue_(std::make_shared<detail::RunQueue>()), reactor_(queue_->parker()) {}
+Executor::Executor(Policy policy, unsigned spins)
+    : policy_(policy),
+      spins_(spins),
+      queue_(std::make_shared<detail::RunQueue>()),
+      reactor_(queue_->parker()) {}
 
 Executor::~Executor() {
   Scope scope(*this);
@@ -39,9 +44,21 @@ void Executor::poll_ready() {
 void Executor::wait_for_work() {
   if (queue_->has_local() || policy_ == Policy::kBusyPoll) {
     reactor_.turn(Reactor::Wait::kNo);  // more work is ready: just collect I/O and timers
-  } else {
+  } else if (!spin()) {
     park();
   }
+}
+
+// Up to spins_ looks at the reactor, giving the CPU to any other runnable thread between
+// them: true as soon as one finds work (woken here, or pushed by another thread), which
+// then costs no park and no wake-up.
+bool Executor::spin() {
+  for (unsigned look = 0; look < spins_; ++look) {
+    reactor_.turn(Reactor::Wait::kNo);
+    if (queue_->has_local() || queue_->has_remote()) return true;
+    std::this_thread::yield();
+  }
+  return false;
 }
 
 void Executor::poll_task(detail::TaskHeader* task) {

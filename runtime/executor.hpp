@@ -10,14 +10,22 @@
 //      lands in the next batch, so it cannot starve the others);
 //   2. poll each task in the batch once;
 //   3. stop here if what the caller waits for is done (block_on's task, or every task);
-//   4. if nothing was woken meanwhile: announce parked, re-check the queue other threads
-//      push to, then block in the reactor until I/O, the next timer, or an unpark;
-//      otherwise look at the reactor without blocking;
+//   4. if nothing was woken meanwhile: look at the reactor without blocking up to `spins`
+//      times, yielding the CPU between looks, and go on at once if that finds work; else
+//      announce parked, re-check the queue other threads push to, then block in the
+//      reactor until I/O, the next timer, or an unpark. (If something was woken, just
+//      look at the reactor without blocking.)
 //   5. the reactor wakes the tasks whose fds are ready and whose timers are due: they
 //      form the next batch.
 //
 // Policy::kBusyPoll reproduces the book's policy (every pending task is re-queued at once
 // and the thread never parks), so benchmarks can show what the waker saves.
+//
+// Why spin before parking: a thread that parks must be woken, by the kernel, when the next
+// event comes, and on the 2-core VM the benchmarks run on that costs about 40 µs, against
+// about a microsecond for a look at the reactor. Under load the next event is usually that
+// close. The spins are bounded, so a thread with nothing to do still parks within about
+// 100 µs and an idle server uses no CPU (docs/RUNTIME.md, docs/BENCHMARKS.md).
 #pragma once
 
 #include <atomic>
@@ -39,7 +47,10 @@ class Executor {
  public:
   enum class Policy { kWakeDriven, kBusyPoll };
 
-  explicit Executor(Policy policy = Policy::kWakeDriven);
+  // Looks at the reactor before parking, by default (see above).
+  static constexpr unsigned kDefaultSpins = 50;
+
+  explicit Executor(Policy policy = Policy::kWakeDriven, unsigned spins = kDefaultSpins);
   // Cancels every task still alive: their frames are destroyed here, on this thread, which
   // closes their sockets and removes their timers.
   ~Executor();
@@ -113,12 +124,14 @@ class Executor {
   void poll_ready();
   void wait_for_work();
   void poll_task(detail::TaskHeader* task);
+  bool spin();
   void park();
   void link(detail::TaskHeader* task);
   void unlink(detail::TaskHeader* task);
   void cancel_all();
 
   Policy policy_;
+  unsigned spins_;
   std::shared_ptr<detail::RunQueue> queue_;
   Reactor reactor_;
 

@@ -62,6 +62,10 @@ const cli::FlagTable<Parsed>& flags() {
               {"--grace-ms",
                [](Parsed& p, V v) { p.config.grace = parse_millis("--grace-ms", v, 0); }},
               {"--log-level", [](Parsed& p, V v) { p.config.log_level = parse_level(v); }},
+              {"--spin",
+               [](Parsed& p, V v) {
+                 p.config.spins = static_cast<unsigned>(parse_number("--spin", v, 0, 100'000));
+               }},
           },
       .switches =
           {
@@ -101,6 +105,8 @@ std::string usage() {
          "  --idle-timeout-ms N    drop a peer silent this long (default 30000; 0: never)\n"
          "  --grace-ms N           shutdown waits this long for requests (default 10000)\n"
          "  --log-level LEVEL      error, warn, info or debug (default info)\n"
+         "  --spin N               looks for work a worker takes before it parks (default 50;\n"
+         "                         0: park at once)\n"
          "  --busy-poll            workers re-poll every pending task and never park: the\n"
          "                         book's policy, for teaching and benchmarks; burns CPU\n"
          "  --help                 this text\n"

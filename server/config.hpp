@@ -15,6 +15,7 @@
 #include "cli/flags.hpp"
 #include "data_layer/data.hpp"
 #include "data_layer/exchange_mode.hpp"
+#include "runtime/executor.hpp"
 #include "server/log.hpp"
 
 namespace server {
@@ -46,6 +47,9 @@ struct Config {
   // A teaching and benchmark switch: the workers use the book's policy (re-poll every
   // pending task at once, never park), so a run can show what the waker saves. Burns CPU.
   bool busy_poll = false;
+  // Looks at the reactor a worker takes before it parks (runtime/executor.hpp: a park and
+  // its wake-up cost far more than a look on a loaded VM); 0 parks at once.
+  unsigned spins = runtime::Executor::kDefaultSpins;
 
   std::chrono::milliseconds work_delay() const;
 };

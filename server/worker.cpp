@@ -37,7 +37,8 @@ void Worker::run_thread() {
     // The executor lives and dies on this thread: its destructor cancels the handlers still
     // running (grace period over, or cut short), closing their sockets in this reactor.
     runtime::Executor executor(config_.busy_poll ? runtime::Executor::Policy::kBusyPoll
-                                                 : runtime::Executor::Policy::kWakeDriven);
+                                                 : runtime::Executor::Policy::kWakeDriven,
+                               config_.spins);
     try {
       executor.block_on(serve());
     } catch (const std::exception& e) {

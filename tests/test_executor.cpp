@@ -182,6 +182,23 @@ TEST_CASE("executor: a pending task costs no polls while the thread is parked") 
   CHECK(signal.polls() == 2);
 }
 
+TEST_CASE("executor: spinning before a park polls no task, and an idle thread still parks") {
+  for (const unsigned spins : {0u, 1000u}) {
+    CAPTURE(spins);
+    Executor executor(Executor::Policy::kWakeDriven, spins);
+    Signal signal;
+    JoinHandle<void> waiting = executor.spawn(signal.wait());
+    // Only the timer moves things on: however long the looks last, the thread must end up
+    // parked, and looking at the reactor must not poll the task nobody woke.
+    executor.block_on(runtime::Sleep(std::chrono::milliseconds(20)));
+    CHECK(executor.parks() >= 1);
+    CHECK(signal.polls() == 1);
+    signal.notify();
+    executor.block_on(std::move(waiting));
+    CHECK(signal.polls() == 2);
+  }
+}
+
 Task<> spin_until(const bool* stop, int* spins) {
   for (int i = 0; i < 100000 && !*stop; ++i) {
     ++*spins;

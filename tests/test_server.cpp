@@ -535,6 +535,12 @@ TEST_CASE("server config: defaults follow the book, and the delay default follow
   CHECK(config->work_delay() == 1000ms);
   CHECK(config->max_frame == 1024 * 1024);
   CHECK_FALSE(config->busy_poll);
+  CHECK(config->spins == runtime::Executor::kDefaultSpins);
+
+  const char* no_spin[] = {"server", "--spin", "0"};  // park at once
+  const auto parks = server::parse_command_line(3, no_spin);
+  REQUIRE(parks);
+  CHECK(parks->spins == 0);
 
   const char* stream[] = {"server", "--mode", "stream", "--port=0", "--log-level", "debug"};
   const auto parsed = server::parse_command_line(6, stream);
