@@ -8,8 +8,8 @@
 #                    [--no-floor] [--no-sweep] [--quick]
 #
 #   --bin DIR        where server and client are (default bin/; build them with make first)
-#   --floor-bin DIR  where floor-server and floor-client are (default build/<compiler>, or
-#                    build/<compiler>-poll with POLLER=poll: where make puts them)
+#   --floor-bin DIR  where floor-server and floor-client are (default build/<compiler>,
+#                    where make puts them whatever the POLLER)
 #   --out DIR        where the results go (default build/bench/)
 #   --rows           run only these rows of the matrix, and of the floor (default: all of
 #                    them, in this order; '' for none, to run the sweep alone)
@@ -54,8 +54,7 @@
 set -euo pipefail
 
 bin=bin
-floor_bin="build/$(basename "${CXX:-g++}")"  # the folder make uses for this CXX and POLLER
-[[ ${POLLER:-epoll} == poll ]] && floor_bin+=-poll
+floor_bin="build/$(basename "${CXX:-g++}")"  # make's object folder for this CXX (any POLLER)
 out=build/bench
 only=""
 repeat=""
