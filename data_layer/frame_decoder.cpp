@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <utility>
-#include <variant>
 
 #include "data_layer/frame_header.hpp"
 
@@ -36,10 +35,24 @@ void FrameDecoder::feed(ByteView chunk) {
 }
 
 std::optional<Data> FrameDecoder::next() {
-  if (ready_head_ == ready_.size()) return std::nullopt;
-  std::optional<Data> frame(std::move(ready_[ready_head_++]));
+  const auto frame = next_bytes();
+  if (!frame) return std::nullopt;
+  std::optional<Data> data(to_data(read_header(*frame), frame->subspan(kHeaderSize)));
+  // The Data owns its text, so the last frame's bytes can go now rather than at the next
+  // feed(): a connection that then goes quiet keeps no burst's worth of buffer.
   if (ready_head_ == ready_.size()) drop_delivered();
-  return frame;
+  return data;
+}
+
+std::optional<ByteView> FrameDecoder::next_bytes() {
+  if (ready_head_ == ready_.size()) {
+    drop_delivered();  // the last view handed out has expired: its bytes can go
+    return std::nullopt;
+  }
+  const ByteView waiting = ByteView(ready_).subspan(ready_head_);
+  const std::size_t size = read_header(waiting).frame_size();
+  ready_head_ += size;
+  return waiting.first(size);
 }
 
 std::optional<DecodeError> FrameDecoder::finish() const {
@@ -49,10 +62,10 @@ std::optional<DecodeError> FrameDecoder::finish() const {
 }
 
 std::size_t FrameDecoder::capacity_bytes() const {
-  return partial_.capacity() + ready_.capacity() * sizeof(Data);
+  return partial_.capacity() + ready_.capacity();
 }
 
-// State 1: decode a frame that lies wholly inside `chunk` without copying it first.
+// State 1: check a frame that lies wholly inside `chunk` where it lies, then queue its bytes.
 ByteView FrameDecoder::decode_in_place(ByteView chunk) {
   if (chunk.size() >= kHeaderSize) {
     const FrameHeader header = read_header(chunk);
@@ -61,7 +74,11 @@ ByteView FrameDecoder::decode_in_place(ByteView chunk) {
       return {};
     }
     if (chunk.size() >= header.frame_size()) {
-      emit(decode_body(header, chunk.subspan(kHeaderSize, header.len)));
+      if (auto error = check_body(chunk.subspan(kHeaderSize, header.len))) {
+        fail(*std::move(error));
+        return {};
+      }
+      ready_.insert(ready_.end(), chunk.begin(), chunk.begin() + header.frame_size());
       return chunk.subspan(header.frame_size());
     }
   }
@@ -81,9 +98,23 @@ ByteView FrameDecoder::buffer_partial(ByteView chunk) {
   }
   chunk = top_up(chunk, header.frame_size());
   if (partial_.size() < header.frame_size()) return chunk;
-  emit(decode_body(header, ByteView(partial_).subspan(kHeaderSize)));
-  release_partial();
+  queue_partial();
   return chunk;
+}
+
+// The split frame in partial_ is whole: check its body and move it to the ready queue. An
+// empty queue takes partial_'s buffer as it is, so a large frame is never copied again.
+void FrameDecoder::queue_partial() {
+  if (auto error = check_body(ByteView(partial_).subspan(kHeaderSize))) {
+    fail(*std::move(error));
+    return;
+  }
+  if (ready_.empty()) {
+    ready_.swap(partial_);
+  } else {
+    ready_.insert(ready_.end(), partial_.begin(), partial_.end());
+  }
+  release_partial();
 }
 
 // Appends bytes from `chunk` until partial_ holds `target` bytes or the chunk runs out.
@@ -97,20 +128,12 @@ ByteView FrameDecoder::top_up(ByteView chunk, std::size_t target) {
   return chunk.subspan(take);
 }
 
-void FrameDecoder::emit(DecodeResult result) {
-  if (auto* data = std::get_if<Data>(&result)) {
-    ready_.push_back(std::move(*data));
-  } else {
-    fail(std::get<DecodeError>(std::move(result)));
-  }
-}
-
 void FrameDecoder::fail(DecodeError error) {
   error_ = std::move(error);
   release_partial();  // the rest of the stream is ignored, so nothing held is worth keeping
 }
 
-// Erases the frames next() has handed out. Without this, a caller that always leaves one
+// Erases the frames already handed out. Without this, a caller that always leaves one
 // frame waiting (takes one, feeds more, takes one...) would grow ready_ without bound.
 void FrameDecoder::drop_delivered() {
   ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(ready_head_));

@@ -1,19 +1,26 @@
 // The incremental reader network code uses. A socket delivers bytes in whatever pieces the
 // kernel chose: half a header, three frames and a bit, one byte at a time. The server feeds
-// each read to feed(), takes the complete frames out of next() in arrival order, and closes
-// the connection when error() is set (after taking the frames that came before it) or when
-// finish() reports a frame cut short at end of stream.
+// each read to feed(), takes the complete frames out of next() (as Data) or next_bytes() (as
+// their wire bytes) in arrival order, and closes the connection when error() is set (after
+// taking the frames that came before it) or when finish() reports a frame cut short at end
+// of stream.
 //
 // One decoder per connection, used by one thread at a time; it does no I/O and never blocks.
 //
 // Each feed() works through its chunk frame by frame, in one of two states:
-//   1) nothing held: a frame wholly inside the chunk is decoded straight out of it, with no
-//      copy but the one into field3. A frame the chunk cuts short goes to 2).
+//   1) nothing held: a frame wholly inside the chunk is checked where it lies (len, then
+//      UTF-8) and its bytes are appended to the ready queue. A frame the chunk cuts short
+//      goes to 2).
 //   2) a split frame held in partial_: bytes are appended until the header is complete
 //      (then `len` is checked, and the exact frame size reserved), then until the body is;
-//      the finished frame is decoded and the decoder is back in 1).
+//      the finished frame is checked and queued (handed over whole, not copied, when the
+//      queue is empty) and the decoder is back in 1).
 // A malformed frame sets error() for good: later bytes, in this chunk or the next, are
-// ignored, but frames completed before it are still handed out by next().
+// ignored, but frames completed before it are still handed out.
+//
+// Why the queue holds bytes, not Data: a frame that is only passed on (the stream server's
+// echo) then costs a copy of its bytes, not a string allocated, filled, serialized and freed;
+// and all the waiting frames share one buffer. next() makes the Data when it is asked for.
 //
 // Memory: a new decoder holds no heap memory. Its two buffers are freed as they empty if
 // they grew past a few KiB (kRetainedCapacity in the .cpp), so one large frame or burst does
@@ -42,6 +49,11 @@ class FrameDecoder {
   // The next complete frame in arrival order, or nullopt if none is complete yet.
   std::optional<Data> next();
 
+  // The same frame as next() would return, as its wire bytes (already checked: its len is
+  // within max_len and its field3 is UTF-8). The view lasts until the next call on this
+  // decoder: copy what must outlive it.
+  std::optional<ByteView> next_bytes();
+
   // Set once a malformed frame is met. Frames completed before it still come out of next(),
   // so drain next() first, then check this.
   const std::optional<DecodeError>& error() const { return error_; }
@@ -54,20 +66,20 @@ class FrameDecoder {
   // parked without losing anything.
   bool idle() const { return partial_.empty() && ready_head_ == ready_.size(); }
 
-  // A complete frame is waiting: next() will return it without any more bytes.
+  // A complete frame is waiting: next() or next_bytes() will return it without more bytes.
   bool has_frame() const { return ready_head_ < ready_.size(); }
 
   std::size_t max_len() const { return max_len_; }
 
-  // Heap bytes reserved by the decoder's own buffers (not counting the strings of frames
-  // waiting in next()). For tests and per-connection memory statistics.
+  // Heap bytes reserved by the decoder's own buffers. For tests and per-connection memory
+  // statistics.
   std::size_t capacity_bytes() const;
 
  private:
   ByteView decode_in_place(ByteView chunk);
   ByteView buffer_partial(ByteView chunk);
   ByteView top_up(ByteView chunk, std::size_t target);
-  void emit(DecodeResult result);
+  void queue_partial();
   void fail(DecodeError error);
   void drop_delivered();
   void release_partial();
@@ -76,10 +88,10 @@ class FrameDecoder {
   std::size_t max_len_;
   // The bytes of a frame split across reads, kept until the rest arrives. Empty in state 1.
   Bytes partial_;
-  // Decoded frames not yet taken by next(). A vector plus a head index rather than a
-  // std::deque, because libstdc++'s deque allocates in its default constructor.
-  std::vector<Data> ready_;
-  // The first frame in ready_ that next() has not handed out yet.
+  // The bytes of the checked frames not yet handed out, back to back, behind the ones that
+  // were: those are erased at the next feed(), or as soon as the last one is taken by next().
+  Bytes ready_;
+  // Where in ready_ the first frame not yet handed out begins.
   std::size_t ready_head_ = 0;
   // The first malformed frame's error; once set, feed() ignores its input.
   std::optional<DecodeError> error_;

@@ -20,11 +20,27 @@ std::optional<DecodeError> check_len(const FrameHeader& header, std::size_t max_
   return too_long_error(header.len, max_len);
 }
 
+namespace {
+
+// Bytes to chars is a legal view: char may alias any object.
+std::string_view text_of(ByteView body) {
+  return {reinterpret_cast<const char*>(body.data()), body.size()};
+}
+
+}  // namespace
+
+std::optional<DecodeError> check_body(ByteView body) {
+  if (auto offset = find_invalid_utf8(text_of(body))) return invalid_utf8_error(*offset);
+  return std::nullopt;
+}
+
+Data to_data(const FrameHeader& header, ByteView body) {
+  return Data{header.field1, header.field2, std::string(text_of(body))};
+}
+
 DecodeResult decode_body(const FrameHeader& header, ByteView body) {
-  // Bytes to chars is a legal view: char may alias any object.
-  const std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
-  if (auto offset = find_invalid_utf8(text)) return invalid_utf8_error(*offset);
-  return Data{header.field1, header.field2, std::string(text)};
+  if (auto error = check_body(body)) return *std::move(error);
+  return to_data(header, body);
 }
 
 DecodeError truncated_error(ByteView held) {

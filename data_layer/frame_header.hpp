@@ -29,8 +29,13 @@ FrameHeader read_header(ByteView bytes);
 // the body, which is what keeps a 10-byte header from costing us 4 GiB.
 std::optional<DecodeError> check_len(const FrameHeader& header, std::size_t max_len);
 
-// Turns a complete body (exactly header.len bytes) into Data: validates field3's UTF-8, then
-// copies it into the string -- the one copy a frame's text makes on its way in.
+// The check a complete body (exactly header.len bytes) must pass: field3 is UTF-8.
+std::optional<DecodeError> check_body(ByteView body);
+
+// Data from a header and a body that passed check_body: copies the text into field3.
+Data to_data(const FrameHeader& header, ByteView body);
+
+// check_body, then to_data: a complete body as Data, or why it is not one.
 DecodeResult decode_body(const FrameHeader& header, ByteView body);
 
 // The kTruncated error for `held`, a proper prefix of a frame: it names the header's size if

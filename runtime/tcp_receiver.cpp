@@ -43,6 +43,9 @@ ssize_t receive(Socket& socket, std::span<std::uint8_t> into, SocketWait& wait, 
 TcpReceiver::ReadFrame TcpReceiver::read_frame() {
   return ReadFrame(*this);
 }
+TcpReceiver::ReadFrameBytes TcpReceiver::read_frame_bytes() {
+  return ReadFrameBytes(*this);
+}
 TcpReceiver::ReadExact TcpReceiver::read_exact(std::span<std::uint8_t> buffer) {
   return ReadExact(*this, buffer);
 }
@@ -53,25 +56,33 @@ TcpReceiver::ReadSome TcpReceiver::read_some(std::span<std::uint8_t> buffer) {
   return ReadSome(*this, buffer);
 }
 
-Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll(Context& cx) {
-  auto result = poll_socket(cx);
-  if (result.is_ready()) wait_.withdraw();
-  return result;
-}
-
-Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll_socket(Context& cx) {
-  data_layer::FrameDecoder& decoder = receiver_->decoder_;
+template <typename Output, typename Take>
+Poll<Output> TcpReceiver::poll_frame(SocketWait& wait, Context& cx, Take take) {
   for (;;) {
-    if (auto frame = decoder.next()) return Output(std::move(*frame));
-    if (decoder.error()) throw FrameError(*decoder.error());
-    const ssize_t n = receive(*receiver_->socket_, t_scratch, wait_, cx);
+    if (auto frame = take(decoder_)) {
+      wait.withdraw();
+      return Output(std::move(*frame));
+    }
+    if (decoder_.error()) throw FrameError(*decoder_.error());
+    const ssize_t n = receive(*socket_, t_scratch, wait, cx);
     if (n < 0) return Pending{};
     if (n == 0) {
-      if (auto error = decoder.finish()) throw FrameError(*error);
+      if (auto error = decoder_.finish()) throw FrameError(*error);
+      wait.withdraw();
       return Output();  // a clean close between frames
     }
-    decoder.feed({t_scratch.data(), static_cast<std::size_t>(n)});
+    decoder_.feed({t_scratch.data(), static_cast<std::size_t>(n)});
   }
+}
+
+Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll(Context& cx) {
+  return receiver_->poll_frame<Output>(
+      wait_, cx, [](data_layer::FrameDecoder& decoder) { return decoder.next(); });
+}
+
+Poll<TcpReceiver::ReadFrameBytes::Output> TcpReceiver::ReadFrameBytes::poll(Context& cx) {
+  return receiver_->poll_frame<Output>(
+      wait_, cx, [](data_layer::FrameDecoder& decoder) { return decoder.next_bytes(); });
 }
 
 Poll<void> TcpReceiver::ReadExact::poll(Context& cx) {

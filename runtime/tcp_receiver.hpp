@@ -2,6 +2,8 @@
 //
 //   read_frame()        one Data frame, through the data_layer's FrameDecoder; frames that
 //                       arrive together wait in the decoder for the next call (pipelining)
+//   read_frame_bytes()  the same frame as its checked wire bytes, for a caller that passes
+//                       it on as it is (the stream server's echo): no Data is made
 //   read_exact(buffer)  exactly buffer.size() bytes
 //   read_to_end(limit)  everything until the peer closes, at most `limit` bytes
 //   read_some(buffer)   whatever has arrived, at least one byte (0 at end of stream): for a
@@ -42,6 +44,7 @@ class FrameError : public std::runtime_error {
 class TcpReceiver {
  public:
   class ReadFrame;
+  class ReadFrameBytes;
   class ReadExact;
   class ReadToEnd;
   class ReadSome;
@@ -52,6 +55,9 @@ class TcpReceiver {
   // Ready with the next frame, or nullopt when the peer closed cleanly between frames.
   // Throws FrameError for a malformed or truncated frame, std::system_error for I/O.
   ReadFrame read_frame();
+  // The same, with the frame as its wire bytes (len and UTF-8 already checked). The view
+  // lasts until the next read on this receiver: copy what must outlive it.
+  ReadFrameBytes read_frame_bytes();
   // Throws std::system_error(ECONNRESET) if the peer closes before the buffer is full.
   ReadExact read_exact(std::span<std::uint8_t> buffer);
   // Throws std::length_error if the peer sends more than `limit` bytes.
@@ -64,6 +70,11 @@ class TcpReceiver {
   bool idle() const { return decoder_.idle(); }
 
  private:
+  // ReadFrame's and ReadFrameBytes's one loop: `take` asks the decoder for a frame, in the
+  // form the future hands out, and more is read from the socket until it has one.
+  template <typename Output, typename Take>
+  Poll<Output> poll_frame(SocketWait& wait, Context& cx, Take take);
+
   Socket* socket_;
   data_layer::FrameDecoder decoder_;
 };
@@ -76,10 +87,20 @@ class TcpReceiver::ReadFrame {
   Poll<Output> poll(Context& cx);
 
  private:
-  Poll<Output> poll_socket(Context& cx);
-
   TcpReceiver* receiver_;
   SocketWait wait_;  // withdrawn when done or destroyed: a cancelled read leaves no waker
+};
+
+class TcpReceiver::ReadFrameBytes {
+ public:
+  using Output = std::optional<data_layer::ByteView>;
+  explicit ReadFrameBytes(TcpReceiver& receiver)
+      : receiver_(&receiver), wait_(*receiver.socket_, SocketWait::Direction::kRead) {}
+  Poll<Output> poll(Context& cx);
+
+ private:
+  TcpReceiver* receiver_;
+  SocketWait wait_;  // as ReadFrame's
 };
 
 class TcpReceiver::ReadExact {

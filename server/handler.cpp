@@ -103,13 +103,6 @@ bool fits_retained(const data_layer::Bytes& replies) {
   return replies.capacity() <= kRetainedReplyBytes;
 }
 
-// GCC 12 at -O1 with the sanitizers reports std::optional<Data> temporaries in this
-// coroutine's frame as "maybe uninitialized" (a known false positive of its optional and
-// coroutine lowering; clang and GCC -O2 see none). Silenced for this function only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 // stream: echo every request frame, in order, until the peer closes its side.
 //
 // Replies are batched: a request that is already in the receiver is answered into the same
@@ -125,10 +118,13 @@ runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFligh
   data_layer::Bytes replies;  // answers not yet written, in request order
   try {
     for (;;) {
-      std::optional<std::optional<data_layer::Data>> request;  // nullopt: none here yet
+      // A request's checked bytes: the echo is these bytes as they came (docs/PROTOCOL.md),
+      // so no Data is made. They last until the next read on `receiver`. nullopt: none here
+      // yet; an empty inner optional: the peer closed between frames.
+      std::optional<std::optional<data_layer::ByteView>> request;
       std::exception_ptr bad_frame;  // rethrown once the replies owed before it are written
       try {
-        request = co_await runtime::poll_now(receiver.read_frame());
+        request = co_await runtime::poll_now(receiver.read_frame_bytes());
       } catch (const runtime::FrameError&) {
         bad_frame = std::current_exception();
       }
@@ -145,11 +141,12 @@ runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFligh
         if (context.stopped.is_closed()) {
           // Shutting down: close at this request boundary, unless a request is half here.
           if (receiver.idle()) break;
-          request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
+          request =
+              co_await runtime::with_timeout(receiver.read_frame_bytes(), config.idle_timeout);
         } else {
           // Waiting for the next request, or for the worker to stop (then look again).
           auto woken = co_await runtime::when_any(
-              runtime::with_timeout(receiver.read_frame(), config.idle_timeout),
+              runtime::with_timeout(receiver.read_frame_bytes(), config.idle_timeout),
               context.stopped.recv());
           if (woken.index() == 1) continue;
           request = std::get<0>(std::move(woken));
@@ -158,15 +155,12 @@ runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFligh
       }
       if (!*request) break;  // the peer closed its side between frames; nothing is owed
       if (delay.count() > 0) co_await runtime::Sleep(delay);
-      data_layer::serialize_into(**request, replies);
+      replies.insert(replies.end(), (*request)->begin(), (*request)->end());
     }
   } catch (...) {
     report_drop(std::current_exception(), connection, context.stats);
   }
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 }  // namespace
 

@@ -523,6 +523,52 @@ TEST_CASE("FrameDecoder: finish() inside a frame reports it truncated") {
   }
 }
 
+// --- FrameDecoder: frames as bytes -------------------------------------------------------------
+
+TEST_CASE("FrameDecoder: next_bytes() hands out each frame's exact bytes, in order, with next()") {
+  const Bytes first = data_layer::serialize(Data{1, 2, "héllo"});
+  const Bytes second = data_layer::serialize(Data{3, 4, ""});
+  const Bytes third = data_layer::serialize(Data{5, 6, "bye"});
+  FrameDecoder decoder;
+  decoder.feed(concat({first, second}));
+  decoder.feed(slice(third, 0, 11));  // the third frame split after one byte of its text
+  decoder.feed(slice(third, 11, third.size()));
+  const auto a = decoder.next_bytes();
+  REQUIRE(a.has_value());
+  CHECK(Bytes(a->begin(), a->end()) == first);
+  CHECK(decoder.next() == Data{3, 4, ""});
+  const auto c = decoder.next_bytes();
+  REQUIRE(c.has_value());
+  CHECK(Bytes(c->begin(), c->end()) == third);
+  CHECK(decoder.idle());
+  CHECK_FALSE(decoder.next_bytes().has_value());
+}
+
+TEST_CASE("FrameDecoder: next_bytes() hands out only checked frames") {
+  const Bytes good = data_layer::serialize(Data{1, 2, "ok"});
+  FrameDecoder decoder;
+  decoder.feed(concat({good, frame_with_body("\xC0\xAF")}));
+  check_error(decoder.error(), DecodeError::Kind::kInvalidUtf8, "invalid UTF-8 at byte 0");
+  const auto frame = decoder.next_bytes();
+  REQUIRE(frame.has_value());
+  CHECK(Bytes(frame->begin(), frame->end()) == good);
+  CHECK_FALSE(decoder.next_bytes().has_value());
+}
+
+TEST_CASE("FrameDecoder: a large split frame comes out as the buffer it was gathered in") {
+  const Bytes frame = data_layer::serialize(Data{1, 2, std::string(200 * 1024, 'x')});
+  FrameDecoder decoder;
+  decoder.feed(slice(frame, 0, 1000));
+  decoder.feed(slice(frame, 1000, frame.size()));
+  CHECK(decoder.capacity_bytes() < frame.size() + 1024);  // not copied into a second buffer
+  const auto bytes = decoder.next_bytes();
+  REQUIRE(bytes.has_value());
+  CHECK(std::ranges::equal(*bytes, frame));
+  CHECK(decoder.idle());
+  CHECK_FALSE(decoder.next_bytes().has_value());  // the view has expired: its buffer goes
+  CHECK(decoder.capacity_bytes() < 1024);
+}
+
 // --- FrameDecoder: memory ---------------------------------------------------------------------
 
 TEST_CASE("FrameDecoder: a new decoder is idle and holds no heap memory") {
@@ -562,7 +608,7 @@ TEST_CASE("FrameDecoder: always leaving one frame waiting does not grow the queu
     REQUIRE(decoder.next().has_value());
     decoder.feed(frame);
   }
-  CHECK(decoder.capacity_bytes() <= 4 * sizeof(Data));
+  CHECK(decoder.capacity_bytes() <= 4 * frame.size());
   CHECK(drain(decoder).size() == 2);
 }
 

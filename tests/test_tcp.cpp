@@ -200,6 +200,46 @@ TEST_CASE("tcp: several frames in one write all come out, in order (pipelining)"
     CHECK(frames[i] == sample(i));
 }
 
+TEST_CASE("tcp: read_frame_bytes gives each frame's checked bytes, then nullopt, then throws") {
+  // Two good frames, the second split from the first, then a bad one: the good ones come out
+  // as their exact bytes, and the bad one is a FrameError as with read_frame.
+  Bytes good = data_layer::serialize(sample(1));
+  data_layer::serialize_into(sample(2), good);
+  const Bytes bad = raw_frame(9, 9, 1, "\xff");
+  Executor executor;
+  const auto outcome = executor.block_on([](Bytes good, Bytes bad) -> Task<std::vector<Bytes>> {
+    TcpListener listener = listen_on("127.0.0.1");
+    auto peer = runtime::spawn([](SocketAddress address, Bytes good, Bytes bad) -> Task<> {
+      TcpStream stream = co_await TcpStream::connect(address);
+      stream.socket().set_nodelay();
+      const std::size_t cut = good.size() - 3;  // inside the second frame's text
+      co_await TcpSender(stream.socket(), data_layer::ByteView(good).first(cut));
+      co_await runtime::yield_now();
+      co_await TcpSender(stream.socket(), data_layer::ByteView(good).subspan(cut));
+      co_await TcpSender(stream.socket(), bad);
+    }(listener.local_address(), good, bad));
+    TcpStream stream = co_await listener.accept();
+    TcpReceiver receiver(stream.socket());
+    std::vector<Bytes> frames;
+    try {
+      for (int i = 0; i < 10; ++i) {
+        auto frame = co_await receiver.read_frame_bytes();
+        if (!frame) break;
+        frames.emplace_back(frame->begin(), frame->end());  // the view ends at the next read
+      }
+    } catch (const FrameError& error) {
+      CHECK(error.error().kind == DecodeError::Kind::kInvalidUtf8);
+      frames.push_back({});  // marks the error
+    }
+    co_await peer;
+    co_return frames;
+  }(good, bad));
+  REQUIRE(outcome.size() == 3);
+  CHECK(outcome[0] == data_layer::serialize(sample(1)));
+  CHECK(outcome[1] == data_layer::serialize(sample(2)));
+  CHECK(outcome[2].empty());
+}
+
 TEST_CASE("tcp: read_some returns what has arrived, then 0 at end of stream") {
   Executor executor;
   const auto got = executor.block_on([]() -> Task<Bytes> {
