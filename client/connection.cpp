@@ -46,12 +46,12 @@ Connection::Connection(runtime::TcpStream stream)
 Connection::~Connection() = default;
 
 Task<Connection> Connection::open(runtime::SocketAddress address, milliseconds connect_timeout) {
-  const std::string where = "connect to " + address.to_string();
   std::optional<runtime::TcpStream> stream;
   try {
     stream.emplace(co_await runtime::TcpStream::connect(address, connect_timeout));
   } catch (const std::system_error& error) {
-    throw ClientError(ErrorKind::kConnect, describe(where, error));
+    // Named only on failure: printing the address costs a formatted print per connection.
+    throw ClientError(ErrorKind::kConnect, describe("connect to " + address.to_string(), error));
   }
   co_return Connection(std::move(*stream));
 }
