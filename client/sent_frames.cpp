@@ -1,8 +1,5 @@
 #include "client/sent_frames.hpp"
 
-#include <cstdint>
-#include <variant>
-
 namespace client {
 
 void SentFrames::start_batch() {
@@ -22,12 +19,11 @@ data_layer::ByteView SentFrames::batch() const {
 
 data_layer::ByteView SentFrames::oldest() const {
   const data_layer::ByteView rest = data_layer::ByteView(bytes_).subspan(head_);
-  // Our own frame: its len is whatever we wrote, so no maximum applies.
-  return rest.first(std::get<std::size_t>(data_layer::declared_frame_size(rest, SIZE_MAX)));
+  return rest.first(data_layer::own_frame_size(rest));  // our own frame: its len needs no check
 }
 
 void SentFrames::pop_oldest() {
-  head_ += oldest().size();
+  head_ += data_layer::own_frame_size(data_layer::ByteView(bytes_).subspan(head_));
 }
 
 void SentFrames::clear() {

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 
 #include "data_layer/data.hpp"
 
@@ -17,6 +19,9 @@ class SentFrames {
   void start_batch();
   // Appends a request to the batch.
   void add(const data_layer::Data& request) { data_layer::serialize_into(request, bytes_); }
+  void add(std::uint32_t field1, std::uint16_t field2, std::string_view field3) {
+    data_layer::serialize_into(field1, field2, field3, bytes_);
+  }
   // The bytes added since start_batch(): what the next write sends. Valid until start_batch().
   data_layer::ByteView batch() const;
   // The oldest unanswered request's frame; there must be one. Valid until start_batch().

@@ -15,18 +15,29 @@ std::size_t frame_size(const Data& data) {
 }
 
 void serialize_into(const Data& data, Bytes& out) {
-  if (data.field3.size() > std::numeric_limits<std::uint32_t>::max()) {
+  serialize_into(data.field1, data.field2, data.field3, out);
+}
+
+void serialize_into(std::uint32_t field1, std::uint16_t field2, std::string_view field3,
+                    Bytes& out) {
+  if (field3.size() > std::numeric_limits<std::uint32_t>::max()) {
     throw std::length_error("data_layer::serialize_into: field3 does not fit a 32-bit len");
   }
   std::uint8_t header[kHeaderSize];
-  store_le32(header, data.field1);
-  store_le16(header + 4, data.field2);
-  store_le32(header + 6, static_cast<std::uint32_t>(data.field3.size()));
+  store_le32(header, field1);
+  store_le16(header + 4, field2);
+  store_le32(header + 6, static_cast<std::uint32_t>(field3.size()));
   // Appended, not resize()d and filled: resize would zero the bytes first. (And no exact
   // reserve per call, which would defeat the vector's geometric growth and make batching
-  // many frames quadratic.)
+  // many frames quadratic.) The text is appended as bytes: from chars into a vector of
+  // uint8_t, insert() copies one element at a time; from bytes, it is one memmove.
+  const auto* text = reinterpret_cast<const std::uint8_t*>(field3.data());
   out.insert(out.end(), std::begin(header), std::end(header));
-  out.insert(out.end(), data.field3.begin(), data.field3.end());
+  out.insert(out.end(), text, text + field3.size());
+}
+
+std::size_t own_frame_size(ByteView header) {
+  return read_header(header).frame_size();
 }
 
 Bytes serialize(const Data& data) {

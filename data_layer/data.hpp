@@ -53,6 +53,11 @@ std::size_t frame_size(const Data& data);
 // itself. Throws std::length_error if field3 is longer than the 32-bit `len` can describe.
 void serialize_into(const Data& data, Bytes& out);
 
+// The same frame from its three fields, for a writer with no Data to hand: the load generator
+// writes each request's text into a stack buffer, so a request costs no string.
+void serialize_into(std::uint32_t field1, std::uint16_t field2, std::string_view field3,
+                    Bytes& out);
+
 // One frame in a fresh buffer.
 Bytes serialize(const Data& data);
 
@@ -62,6 +67,11 @@ Bytes serialize(const Data& data);
 // with its request byte for byte); the checks are FrameDecoder's own.
 std::variant<std::size_t, DecodeError> declared_frame_size(ByteView header,
                                                            std::size_t max_len = kDefaultMaxLen);
+
+// The size of the frame whose header starts `header` (at least kHeaderSize bytes), from its
+// len with no check: for frames the caller wrote itself (the load generator's record of
+// what it sent). A peer's frame goes through declared_frame_size, which checks the len.
+std::size_t own_frame_size(ByteView header);
 
 using DecodeResult = std::variant<Data, DecodeError>;
 

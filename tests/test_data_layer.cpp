@@ -199,6 +199,21 @@ TEST_CASE("serialize_into appends after what the buffer already holds") {
   CHECK(decoded(data_layer::deserialize(slice(out, 13, 23))) == Data{3, 4, ""});
 }
 
+TEST_CASE("serialize_into from the three fields writes what it writes from the Data") {
+  const Data data{0xDEADBEEF, 0xCAFE, "h\xC3\xA9llo"};
+  Bytes from_fields{0xAA};
+  data_layer::serialize_into(data.field1, data.field2, data.field3, from_fields);
+  Bytes from_data{0xAA};
+  data_layer::serialize_into(data, from_data);
+  CHECK(from_fields == from_data);
+}
+
+TEST_CASE("own_frame_size reads a header's len with no maximum") {
+  CHECK(data_layer::own_frame_size(raw_frame(1, 2, 5, "")) == data_layer::kHeaderSize + 5);
+  CHECK(data_layer::own_frame_size(raw_frame(1, 2, 0xFFFFFFFF, "")) ==
+        data_layer::kHeaderSize + 0xFFFFFFFFull);
+}
+
 TEST_CASE("frame_size is the header plus field3's length in bytes, not characters") {
   CHECK(data_layer::frame_size(Data{}) == data_layer::kHeaderSize);
   CHECK(data_layer::frame_size(Data{0, 0, "\xC3\xA9"}) == data_layer::kHeaderSize + 2);
