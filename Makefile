@@ -6,14 +6,17 @@
 #   make test SANITIZE=thread     the same suite under TSan
 #   make CXX=clang++              build with clang (objects go to their own folder)
 #   make POLLER=poll              use the portable poll(2) reactor backend instead of epoll
-#   make floor                    build the floor tools (floor-server, floor-client) in build/<variant>/
+#   make floor                    build the floor tools (floor-server, floor-client) in build/<compiler>/
 #   make help                     list every target
 #   make V=1                      show the full compiler commands
 #
-# Each (compiler, sanitizer, poller) combination builds into its own folder under build/,
-# so switching between them never mixes objects. The default combination also puts its
-# binaries in bin/, where the README points. BUILD=dir overrides the folder (so that two
-# builds of the same combination can run side by side).
+# Each (compiler, sanitizer) pair compiles into its own folder under build/, so switching
+# between them never mixes objects, and each (compiler, sanitizer, poller) combination
+# links its library and binaries in a folder of its own (below). The default combination
+# also puts its binaries in bin/, where the README points. BUILD=dir overrides both folders
+# (so that two builds of the same combination can run side by side). Two builds that share
+# an object folder, such as POLLER=epoll and POLLER=poll of one compiler, must run one
+# after the other, or with BUILD= apart: at once, they would write the same objects.
 #
 # The objects depend on the compiler and the sanitizers but not on the poller: only the
 # poller's own file differs, and it has a name of its own (poller_epoll.o, poller_poll.o).
@@ -67,8 +70,8 @@ BENCH_SRCS := $(wildcard scripts/bench/*.cpp)
 CHART_SRCS := $(filter-out scripts/charts/svg_chart.cpp,$(wildcard scripts/charts/*.cpp))
 BENCH_OUT  := build/bench
 # The floor tools (docs/BENCHMARKS.md, "The floor"): a one-thread epoll server and load
-# generator that share nothing with the library, built with the same flags into the
-# variant's folder. The suite runs them beside our binaries; the tests run them too.
+# generator that share nothing with the library (no poller of ours either), built with the
+# same flags into the object folder. The suite runs them beside our binaries; the tests run them too.
 FLOOR_BINS := $(OBJ_DIR)/floor-server $(OBJ_DIR)/floor-client
 
 obj = $(patsubst %.cpp,$(OBJ_DIR)/%.o,$(1))
@@ -105,11 +108,14 @@ $(BIN)/client: $(call obj,client/main.cpp) $(LIB)
 
 # The tests' own code builds at -O1 when the library builds at -O2: how fast a test's code
 # runs does not matter, it is most of a build's time, and -O1 cuts that by a third
-# (tests/test_client.cpp: 16 s at -O2, 11 s at -O1 with g++ 12). The library under test,
-# the binaries and the benchmarks keep -O2. (A later -O wins, with g++ and clang++ alike.)
-ifeq ($(SANITIZE),)
-$(call obj,$(TEST_SRCS)): override CXXFLAGS += -O1
-endif
+# (tests/test_client.cpp: 16 s at -O2, 11 s at -O1 with g++ 12). The library's own objects,
+# the binaries and the benchmarks keep -O2; in run-tests, a template or inline function that
+# a test instantiates too (Task, WhenAny, ...) may be linked from the test's -O1 copy.
+# They also carry line tables only (-g1), which is all a sanitizer's or a debugger's
+# backtrace needs, where full debug information is a third of their build under
+# ASan+UBSan (test_client.cpp: 48 s with -g, 30 s with -g1). (A later -O or -g wins, with
+# g++ and clang++ alike.)
+$(call obj,$(TEST_SRCS)): override CXXFLAGS += $(if $(SANITIZE),,-O1) -g1
 
 # The tests need doctest's header; the objects wait for it (order-only) so a missing header
 # gives one clear line instead of a compiler error per file.
@@ -145,7 +151,7 @@ $(BUILD)/svg-chart: $(call obj,scripts/charts/svg_chart.cpp $(CHART_SRCS))
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
-## floor: build the floor tools, build/<variant>/floor-server and floor-client (one thread, raw epoll)
+## floor: build the floor tools, build/<compiler>/floor-server and floor-client (one thread, raw epoll)
 floor: $(FLOOR_BINS)
 
 $(FLOOR_BINS): $(OBJ_DIR)/floor-%: $(OBJ_DIR)/scripts/floor/floor_%.o

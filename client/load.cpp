@@ -145,7 +145,7 @@ struct ThreadLoad {
   // field3 of request `index`: the --size payload, or the book's text written into `room`.
   std::string_view request_text(std::uint64_t index, TextRoom& room) const {
     if (options.size > 0) return payload;
-    char* end = std::copy(kRequestText.begin(), kRequestText.end(), room.begin());
+    char* end = std::copy(kRequestText.begin(), kRequestText.end(), room.data());
     end = std::to_chars(end, room.data() + room.size(), index).ptr;
     return {room.data(), end};
   }

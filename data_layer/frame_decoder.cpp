@@ -102,14 +102,16 @@ ByteView FrameDecoder::buffer_partial(ByteView chunk) {
   return chunk;
 }
 
-// The split frame in partial_ is whole: check its body and move it to the ready queue. An
-// empty queue takes partial_'s buffer as it is, so a large frame is never copied again.
+// The split frame in partial_ is whole: check its body and move it to the ready queue. A
+// large frame that finds the queue empty is handed over in its buffer, not copied (partial_
+// takes the queue's empty one); a small frame is copied, so that partial_ keeps its small
+// buffer for the next split frame.
 void FrameDecoder::queue_partial() {
   if (auto error = check_body(ByteView(partial_).subspan(kHeaderSize))) {
     fail(*std::move(error));
     return;
   }
-  if (ready_.empty()) {
+  if (ready_.empty() && partial_.capacity() > kRetainedCapacity) {
     ready_.swap(partial_);
   } else {
     ready_.insert(ready_.end(), partial_.begin(), partial_.end());

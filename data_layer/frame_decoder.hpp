@@ -13,14 +13,14 @@
 //      goes to 2).
 //   2) a split frame held in partial_: bytes are appended until the header is complete
 //      (then `len` is checked, and the exact frame size reserved), then until the body is;
-//      the finished frame is checked and queued (handed over whole, not copied, when the
-//      queue is empty) and the decoder is back in 1).
+//      the finished frame is checked and queued (a large one handed over in its buffer, not
+//      copied, when the queue is empty) and the decoder is back in 1).
 // A malformed frame sets error() for good: later bytes, in this chunk or the next, are
 // ignored, but frames completed before it are still handed out.
 //
 // Why the queue holds bytes, not Data: a frame that is only passed on (the stream server's
-// echo) then costs a copy of its bytes, not a string allocated, filled, serialized and freed;
-// and all the waiting frames share one buffer. next() makes the Data when it is asked for.
+// echo) then costs two copies of its bytes (into the queue, then into the reply), not a
+// string allocated, filled, serialized and freed; and all the waiting frames share one buffer. next() makes the Data when it is asked for.
 //
 // Memory: a new decoder holds no heap memory. Its two buffers are freed as they empty if
 // they grew past a few KiB (kRetainedCapacity in the .cpp), so one large frame or burst does
@@ -50,12 +50,12 @@ class FrameDecoder {
   std::optional<Data> next();
 
   // The same frame as next() would return, as its wire bytes (already checked: its len is
-  // within max_len and its field3 is UTF-8). The view lasts until the next call on this
-  // decoder: copy what must outlive it.
+  // within max_len and its field3 is UTF-8). The view lasts until the next feed(), next() or
+  // next_bytes(): copy what must outlive it.
   std::optional<ByteView> next_bytes();
 
-  // Set once a malformed frame is met. Frames completed before it still come out of next(),
-  // so drain next() first, then check this.
+  // Set once a malformed frame is met. Frames completed before it still come out of next()
+  // and next_bytes(), so drain those first, then check this.
   const std::optional<DecodeError>& error() const { return error_; }
 
   // For the end of the stream: error() if set, else a kTruncated error if part of a frame is
@@ -89,7 +89,8 @@ class FrameDecoder {
   // The bytes of a frame split across reads, kept until the rest arrives. Empty in state 1.
   Bytes partial_;
   // The bytes of the checked frames not yet handed out, back to back, behind the ones that
-  // were: those are erased at the next feed(), or as soon as the last one is taken by next().
+  // were: those are erased at the next feed(), as soon as next() takes the last one, or when
+  // next_bytes() finds none left (its last view has then expired).
   Bytes ready_;
   // Where in ready_ the first frame not yet handed out begins.
   std::size_t ready_head_ = 0;

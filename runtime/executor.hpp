@@ -22,8 +22,8 @@
 // and the thread never parks), so benchmarks can show what the waker saves.
 //
 // Why spin before parking: a thread that parks must be woken, by the kernel, when the next
-// event comes, and on the 2-core VM the benchmarks run on that costs about 40 µs, against
-// about a microsecond for a look at the reactor. Under load the next event is usually that
+// event comes, and on the 2-core VM the benchmarks run on that has cost from 1 to 40 µs
+// (the VM's day decides), against about a microsecond for a look at the reactor. Under load the next event is usually that
 // close. The spins are bounded, so a thread with nothing to do still parks within about
 // 100 µs and an idle server uses no CPU (docs/RUNTIME.md, docs/BENCHMARKS.md).
 #pragma once

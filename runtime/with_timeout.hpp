@@ -1,7 +1,8 @@
 // with_timeout(future, duration): the future's output, or nullopt if the time ran out
 // first. The duration counts from the first poll that finds the future not ready (which,
-// for a future awaited at once, is when it was made). The loser is simply destroyed with the WithTimeout: that is how a timed-out read
-// or connect is cancelled (its reactor registration goes with it).
+// for a future awaited at once, is when it was made). The loser is simply destroyed with the
+// WithTimeout: that is how a timed-out read or connect is cancelled (its reactor
+// registration goes with it).
 #pragma once
 
 #include <chrono>

@@ -570,12 +570,12 @@ TEST_CASE("FrameDecoder: next_bytes() hands out only checked frames") {
   CHECK_FALSE(decoder.next_bytes().has_value());
 }
 
-TEST_CASE("FrameDecoder: a large split frame comes out as the buffer it was gathered in") {
+TEST_CASE("FrameDecoder: a large split frame comes out as bytes and is freed at the next call") {
   const Bytes frame = data_layer::serialize(Data{1, 2, std::string(200 * 1024, 'x')});
   FrameDecoder decoder;
   decoder.feed(slice(frame, 0, 1000));
   decoder.feed(slice(frame, 1000, frame.size()));
-  CHECK(decoder.capacity_bytes() < frame.size() + 1024);  // not copied into a second buffer
+  CHECK(decoder.capacity_bytes() < frame.size() + 1024);  // one frame's buffer, not two
   const auto bytes = decoder.next_bytes();
   REQUIRE(bytes.has_value());
   CHECK(std::ranges::equal(*bytes, frame));

@@ -200,7 +200,7 @@ TEST_CASE("tcp: several frames in one write all come out, in order (pipelining)"
     CHECK(frames[i] == sample(i));
 }
 
-TEST_CASE("tcp: read_frame_bytes gives each frame's checked bytes, then nullopt, then throws") {
+TEST_CASE("tcp: read_frame_bytes gives each frame's checked bytes, then throws at a bad one") {
   // Two good frames, the second split from the first, then a bad one: the good ones come out
   // as their exact bytes, and the bad one is a FrameError as with read_frame.
   Bytes good = data_layer::serialize(sample(1));
