@@ -10,20 +10,17 @@
 #   make help                     list every target
 #   make V=1                      show the full compiler commands
 #
-# Each (compiler, sanitizer) pair compiles into its own folder under build/, so switching
-# between them never mixes objects, and each (compiler, sanitizer, poller) combination
-# links its library and binaries in a folder of its own (below). The default combination
-# also puts its binaries in bin/, where the README points. BUILD=dir overrides both folders
-# (so that two builds of the same combination can run side by side). Two builds that share
-# an object folder, such as POLLER=epoll and POLLER=poll of one compiler, must run one
-# after the other, or with BUILD= apart: at once, they would write the same objects.
-#
-# The objects depend on the compiler and the sanitizers but not on the poller: only the
-# poller's own file differs, and it has a name of its own (poller_epoll.o, poller_poll.o).
-# So the epoll and poll builds of one compiler share one object folder (OBJ_DIR, and the
-# floor tools, which use no poller of ours, live there too), and only the library, the
-# test runner and the binaries go in the combination's folder: a second poller costs one
-# file and a link instead of a whole build (CI builds clang++ both ways).
+# Each (compiler, sanitizer) pair compiles into its own folder under build/ (OBJ_DIR), so
+# switching between them never mixes objects; each (compiler, sanitizer, poller)
+# combination links its library, test runner and binaries in a folder of its own (BUILD).
+# The poller is left out of the object folder because only its own file differs, under a
+# name of its own (poller_epoll.o, poller_poll.o): a second poller then costs one file and
+# a link instead of a whole build (CI builds clang++ both ways). The floor tools use no
+# poller of ours and live in the object folder too. The default combination also puts its
+# binaries in bin/, where the README points. BUILD=dir overrides both folders (so that two
+# builds of the same combination can run side by side). Two builds that share an object
+# folder, such as POLLER=epoll and POLLER=poll of one compiler, must run one after the
+# other, or with BUILD= apart: at once, they would write the same objects.
 
 CXX      ?= g++
 SANITIZE ?=
@@ -71,7 +68,8 @@ CHART_SRCS := $(filter-out scripts/charts/svg_chart.cpp,$(wildcard scripts/chart
 BENCH_OUT  := build/bench
 # The floor tools (docs/BENCHMARKS.md, "The floor"): a one-thread epoll server and load
 # generator that share nothing with the library (no poller of ours either), built with the
-# same flags into the object folder. The suite runs them beside our binaries; the tests run them too.
+# same flags into the object folder. The suite runs them beside our binaries; the tests run
+# them too.
 FLOOR_BINS := $(OBJ_DIR)/floor-server $(OBJ_DIR)/floor-client
 
 obj = $(patsubst %.cpp,$(OBJ_DIR)/%.o,$(1))

@@ -80,8 +80,8 @@ Task<void> Connection::send_raw(data_layer::ByteView bytes, milliseconds timeout
   if (!std::exchange(state_->nodelay, true)) state_->stream.socket().set_nodelay();
   std::optional<runtime::Unit> written;
   try {
-    written = co_await runtime::with_timeout(runtime::TcpSender(state_->stream.socket(), bytes),
-                                             timeout);
+    written =
+        co_await runtime::with_timeout(runtime::TcpSender(state_->stream.socket(), bytes), timeout);
   } catch (const std::system_error& error) {
     throw ClientError(ErrorKind::kWrite, describe("write", error));
   }

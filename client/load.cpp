@@ -5,11 +5,11 @@
 #include <charconv>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
-#include <exception>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -323,8 +323,8 @@ Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
   std::optional<ClientError> error;
   std::size_t count = 0;
   try {
-    count = co_await pipe.connection->read_some(
-        pipe.replies.space(), std::chrono::ceil<std::chrono::milliseconds>(left));
+    count = co_await pipe.connection->read_some(pipe.replies.space(),
+                                                std::chrono::ceil<std::chrono::milliseconds>(left));
   } catch (const ClientError& caught) {
     error = caught.kind() != ErrorKind::kTimeout
                 ? caught
@@ -334,8 +334,9 @@ Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
   }
   if (!error && count == 0) {
     error = pipe.replies.holds_bytes()
-                ? ClientError(ErrorKind::kProtocol, "bad reply frame: the server closed in the "
-                                                    "middle of a frame (truncated)")
+                ? ClientError(ErrorKind::kProtocol,
+                              "bad reply frame: the server closed in the "
+                              "middle of a frame (truncated)")
                 : ClientError(ErrorKind::kRead, "server closed the connection before replying");
   }
   if (error) {

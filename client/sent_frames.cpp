@@ -23,7 +23,7 @@ data_layer::ByteView SentFrames::oldest() const {
 }
 
 void SentFrames::pop_oldest() {
-  head_ += data_layer::own_frame_size(data_layer::ByteView(bytes_).subspan(head_));
+  head_ += oldest().size();
 }
 
 void SentFrames::clear() {

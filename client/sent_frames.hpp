@@ -17,8 +17,7 @@ class SentFrames {
  public:
   // Begins the next batch of requests (and drops the answered front if it is large).
   void start_batch();
-  // Appends a request to the batch.
-  void add(const data_layer::Data& request) { data_layer::serialize_into(request, bytes_); }
+  // Appends a request, given by its three fields, to the batch.
   void add(std::uint32_t field1, std::uint16_t field2, std::string_view field3) {
     data_layer::serialize_into(field1, field2, field3, bytes_);
   }

@@ -20,7 +20,8 @@
 //
 // Why the queue holds bytes, not Data: a frame that is only passed on (the stream server's
 // echo) then costs two copies of its bytes (into the queue, then into the reply), not a
-// string allocated, filled, serialized and freed; and all the waiting frames share one buffer. next() makes the Data when it is asked for.
+// string allocated, filled, serialized and freed; and all the waiting frames share one buffer.
+// next() makes the Data when it is asked for.
 //
 // Memory: a new decoder holds no heap memory. Its two buffers are freed as they empty if
 // they grew past a few KiB (kRetainedCapacity in the .cpp), so one large frame or burst does

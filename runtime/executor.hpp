@@ -23,9 +23,9 @@
 //
 // Why spin before parking: a thread that parks must be woken, by the kernel, when the next
 // event comes, and on the 2-core VM the benchmarks run on that has cost from 1 to 40 µs
-// (the VM's day decides), against about a microsecond for a look at the reactor. Under load the next event is usually that
-// close. The spins are bounded, so a thread with nothing to do still parks within about
-// 100 µs and an idle server uses no CPU (docs/RUNTIME.md, docs/BENCHMARKS.md).
+// (the VM's day decides), against about a microsecond for a look at the reactor. Under load the
+// next event is usually that close. The spins are bounded, so a thread with nothing to do still
+// parks within about 100 µs and an idle server uses no CPU (docs/RUNTIME.md, docs/BENCHMARKS.md).
 #pragma once
 
 #include <atomic>

@@ -18,8 +18,7 @@ class WithTimeout {
  public:
   using Output = std::optional<ValueOf<OutputOf<F>>>;
 
-  WithTimeout(F future, Sleep::Clock::duration limit)
-      : future_(std::move(future)), limit_(limit) {}
+  WithTimeout(F future, Sleep::Clock::duration limit) : future_(std::move(future)), limit_(limit) {}
 
   Poll<Output> poll(Context& cx) {
     auto result = future_.poll(cx);  // the future first: done on time beats a due timer

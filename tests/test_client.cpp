@@ -311,7 +311,7 @@ TEST_CASE("client: SentFrames hands back requests in order and keeps only what i
     sent.start_batch();
     const std::size_t owed = next - oldest;
     for (std::size_t i = owed; i < kWindow; ++i)
-      sent.add(Data{next++, 0, text});
+      sent.add(next++, 0, text);
     CHECK(sent.batch().size() == (kWindow - owed) * (data_layer::kHeaderSize + text.size()));
     most_held = std::max(most_held, sent.held_bytes());
     // Answer 1 to 3 requests a round, so the front and the batch boundaries drift.
