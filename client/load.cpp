@@ -50,9 +50,13 @@ Dispenser::Dispenser(const Options& options, Clock::time_point start)
   }
 }
 
-std::optional<Dispenser::Claim> Dispenser::claim() {
-  const std::uint64_t index = next_.fetch_add(1, std::memory_order_relaxed);
-  if (index >= limit_) return std::nullopt;
+std::optional<Dispenser::Claim> Dispenser::claim(Block& block) {
+  if (block.next == block.end) {
+    const std::uint64_t first = next_.fetch_add(kBlock, std::memory_order_relaxed);
+    if (first >= limit_) return std::nullopt;
+    block = {first, limit_ - first < kBlock ? limit_ : first + kBlock};
+  }
+  const std::uint64_t index = block.next++;
   // Closed loop: a request has no schedule, so the clock is read only when --duration
   // needs it; the worker stamps the request when it really goes out.
   Clock::time_point scheduled{};
@@ -79,6 +83,8 @@ struct ThreadLoad {
   Dispenser& dispenser;
   const ResultLine& result_line;
   Stats stats;
+  Dispenser::Block numbers;  // this thread's share of the dispenser's next numbers
+  std::optional<Dispenser::Claim> claim() { return dispenser.claim(numbers); }
   RetryPolicy retry() const { return {.retries = options.retries}; }
   // Whether a claimed request may go out now. Closed loop (no --rate): always, and the
   // clock need not be read, which a pipelined run would otherwise do for every request.
@@ -173,7 +179,7 @@ Task<std::optional<ClientError>> oneshot_request(ThreadLoad& load, Data request,
 }
 
 Task<void> oneshot_worker(ThreadLoad& load) {
-  while (auto claim = load.dispenser.claim()) {
+  while (auto claim = load.claim()) {
     co_await wait_for(claim->scheduled);
     unsigned retries = 0;
     const Clock::time_point start = load.start_of(*claim, Clock::now());
@@ -220,20 +226,27 @@ struct Pipe {
     connection.reset();
   }
 
-  // The reply to the oldest request in flight. Throws ClientError(kProtocol) for a
-  // malformed frame, which leaves the request in flight for fail_all.
-  void settle(ThreadLoad& load, data_layer::ByteView reply, Clock::time_point now) {
+  // Settles the oldest request in flight if its reply has arrived; false if it has not yet.
+  // An exact echo is recognised by its bytes alone (ReplyBuffer::take_echo). Throws
+  // ClientError(kProtocol) for a malformed frame, which leaves the request in flight for
+  // fail_all.
+  bool settle_oldest(ThreadLoad& load, Clock::time_point now) {
     const data_layer::ByteView request = sent.oldest();
     std::optional<ClientError> mismatch;
-    if (!std::ranges::equal(reply, request)) mismatch = why_not_echo(request, reply);
+    if (!replies.take_echo(request)) {
+      const auto reply = replies.next_frame();
+      if (!reply) return false;
+      mismatch = why_not_echo(request, *reply);
+    }
     const InFlight done = in_flight.front();
     in_flight.pop_front();
     sent.pop_oldest();
     if (mismatch) {
       load.record_error(done.index, *mismatch);
     } else {
-      load.record_ok(done.index, done.start, now, text_of(reply));
+      load.record_ok(done.index, done.start, now, text_of(request));  // the reply's text too
     }
+    return true;
   }
 
  private:
@@ -298,12 +311,8 @@ Task<void> stream_send(ThreadLoad& load, Pipe& pipe) {
 std::size_t settle_buffered(ThreadLoad& load, Pipe& pipe, Clock::time_point now) {
   std::size_t settled = 0;
   try {
-    while (!pipe.in_flight.empty()) {
-      const auto frame = pipe.replies.next_frame();
-      if (!frame) break;
-      pipe.settle(load, *frame, now);
+    while (!pipe.in_flight.empty() && pipe.settle_oldest(load, now))
       ++settled;
-    }
   } catch (const ClientError& error) {
     pipe.fail_all(load, error);
   }
@@ -352,7 +361,7 @@ Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
 // the wait.
 Task<void> stream_worker(ThreadLoad& load) {
   Pipe pipe;
-  auto next = load.dispenser.claim();
+  auto next = load.claim();
   while (next || !pipe.in_flight.empty()) {
     const bool window_open = next && pipe.in_flight.size() < load.options.pipeline;
     const bool due = next && (pipe.in_flight.empty() || load.due(*next));
@@ -361,11 +370,11 @@ Task<void> stream_worker(ThreadLoad& load) {
       // Every request the window allows and that is due goes out in the same write: with
       // --pipeline 16, one system call instead of sixteen (docs/BENCHMARKS.md).
       pipe.batch.push_back(*next);
-      next = load.dispenser.claim();
+      next = load.claim();
       while (next && pipe.in_flight.size() + pipe.batch.size() < load.options.pipeline &&
              load.due(*next)) {
         pipe.batch.push_back(*next);
-        next = load.dispenser.claim();
+        next = load.claim();
       }
       co_await stream_send(load, pipe);
     } else {
@@ -391,7 +400,7 @@ Task<void> drive(ThreadLoad& load, std::size_t workers) {
 
 Stats run_thread(const Options& options, const runtime::SocketAddress& address,
                  Dispenser& dispenser, const ResultLine& result_line, std::size_t workers) {
-  ThreadLoad load{options, address, dispenser, result_line, {}, {}};
+  ThreadLoad load{options, address, dispenser, result_line, {}, {}, {}};
   {
     runtime::Executor executor;
     executor.block_on(drive(load, workers));

@@ -45,9 +45,18 @@ struct Stats {
 };
 
 // Hands out request numbers (and, with --rate, their scheduled start times) to every worker
-// on every thread.
+// on every thread. A thread takes numbers from the shared counter a Block at a time and hands
+// them to its workers one by one: one atomic add per kBlock requests, not per request, so a
+// pipelined run on two cores does not move the counter's cache line between them for every
+// request (docs/CLIENT.md).
 class Dispenser {
  public:
+  static constexpr std::uint64_t kBlock = 16;
+  // A thread's numbers, taken and not yet handed out: [next, end).
+  struct Block {
+    std::uint64_t next = 0;
+    std::uint64_t end = 0;
+  };
   struct Claim {
     std::uint64_t index;
     // With --rate, when the request is due, and its latency counts from here. Closed loop:
@@ -57,7 +66,9 @@ class Dispenser {
   };
 
   Dispenser(const Options& options, Clock::time_point start);
-  std::optional<Claim> claim();
+  // The next request for a worker of the thread that owns `block`; nullopt once the run is
+  // over (the count is reached, or the --duration is up).
+  std::optional<Claim> claim(Block& block);
 
   // For the progress line, read from another thread.
   std::atomic<std::uint64_t> finished{0};

@@ -49,4 +49,12 @@ std::optional<data_layer::ByteView> ReplyBuffer::next_frame() {
   return frame;
 }
 
+bool ReplyBuffer::take_echo(data_layer::ByteView expected) {
+  if (end_ - begin_ < expected.size()) return false;
+  if (std::memcmp(bytes_.data() + begin_, expected.data(), expected.size()) != 0) return false;
+  begin_ += expected.size();
+  wanted_ = 0;  // next_frame() may have read this frame's header while it was incomplete
+  return true;
+}
+
 }  // namespace client

@@ -7,6 +7,7 @@
 //   auto room = buffer.space();                        // read into this...
 //   buffer.commit(co_await connection.read_some(room, timeout));  // ...then say how much
 //   while (auto frame = buffer.next_frame()) check(*frame);
+//   if (buffer.take_echo(request)) ...  // or: the exact echo, taken without parsing
 #pragma once
 
 #include <cstddef>
@@ -31,6 +32,11 @@ class ReplyBuffer {
   // The next whole frame, or nullopt if none is complete yet. The view lasts until the next
   // space(). Throws ClientError(kProtocol) for a header whose len is above max_frame.
   std::optional<data_layer::ByteView> next_frame();
+  // If the next reply is exactly `expected`'s bytes (a valid frame: the request it echoes),
+  // consumes it and returns true, without reading its header: bytes that begin with a whole
+  // valid frame begin with its len field too, so that frame is the reply. Otherwise false,
+  // and next_frame() tells what did arrive (or that it has not all arrived yet).
+  bool take_echo(data_layer::ByteView expected);
   // Bytes are held that next_frame() has not handed out (part of a frame, or frames not
   // asked for yet): a close now cuts a reply short.
   bool holds_bytes() const { return begin_ != end_; }

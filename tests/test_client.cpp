@@ -23,10 +23,11 @@
 
 #include "client/connection.hpp"
 #include "client/histogram.hpp"
+#include "client/load.hpp"
 #include "client/options.hpp"
 #include "client/reply_buffer.hpp"
-#include "client/sent_frames.hpp"
 #include "client/run.hpp"
+#include "client/sent_frames.hpp"
 #include "data_layer/data.hpp"
 #include "runtime/channel.hpp"
 #include "runtime/executor.hpp"
@@ -260,8 +261,8 @@ TEST_CASE("client: ReplyBuffer hands out whole frames however the reads split th
     frames.push_back(data_layer::serialize(Data{i, 7, text}));
     stream.insert(stream.end(), frames.back().begin(), frames.back().end());
   }
-  for (const std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{4096},
-                                  std::size_t{70'000}}) {
+  for (const std::size_t chunk :
+       {std::size_t{1}, std::size_t{7}, std::size_t{4096}, std::size_t{70'000}}) {
     CAPTURE(chunk);
     client::ReplyBuffer buffer;
     std::size_t fed = 0, taken = 0;
@@ -296,6 +297,69 @@ TEST_CASE("client: ReplyBuffer refuses a len above its maximum from the header a
     refused = error.kind() == client::ErrorKind::kProtocol;
   }
   CHECK(refused);
+}
+
+TEST_CASE("client: ReplyBuffer takes an exact echo by its bytes, and leaves anything else") {
+  const data_layer::Bytes request = data_layer::serialize(Data{3, 4, "Hello, server! 3"});
+  const data_layer::Bytes other = data_layer::serialize(Data{3, 4, "Hello, server! 4"});
+  client::ReplyBuffer buffer;
+  auto feed = [&](data_layer::ByteView bytes) {
+    const auto room = buffer.space();
+    REQUIRE(room.size() >= bytes.size());
+    std::ranges::copy(bytes, room.begin());
+    buffer.commit(bytes.size());
+  };
+  const data_layer::ByteView whole(request);
+
+  // Only part of it yet, its header read by next_frame: nothing is taken until the rest
+  // arrives, and then the echo is, header and all.
+  feed(whole.first(12));
+  CHECK(!buffer.take_echo(whole));
+  CHECK(!buffer.next_frame());
+  feed(whole.subspan(12));
+  CHECK(buffer.take_echo(whole));
+  CHECK(!buffer.holds_bytes());
+
+  // A different reply is left whole for next_frame, and the frame after it still parses
+  // by its own header.
+  feed(other);
+  feed(request);
+  CHECK(!buffer.take_echo(whole));
+  const auto frame = buffer.next_frame();
+  REQUIRE(frame);
+  CHECK(std::ranges::equal(*frame, other));
+  CHECK(buffer.take_echo(whole));
+  CHECK(!buffer.holds_bytes());
+}
+
+TEST_CASE("client: the dispenser hands every number out once, a block per thread at a time") {
+  client::Options options = client::resolve(
+      client::parse_options(std::vector<std::string>{"--requests", "40", "--rate", "1000"}));
+  const auto start = client::Clock::now();
+  client::Dispenser dispenser(options, start);
+  client::Dispenser::Block first, second;  // two threads' blocks
+  std::vector<int> seen(40, 0);
+  std::vector<std::uint64_t> taken_by_first;
+  int dry = 0;  // turns in a row on which a thread got nothing
+  for (int turn = 0; turn < 100 && dry < 2; ++turn) {  // bounded: 40 numbers in all
+    auto claim = dispenser.claim(turn % 2 == 0 ? first : second);
+    dry = claim ? 0 : dry + 1;
+    if (!claim) continue;
+    REQUIRE(claim->index < 40);
+    ++seen[claim->index];
+    if (turn % 2 == 0) taken_by_first.push_back(claim->index);
+    // With --rate, a number's schedule is its own, whichever block it came from.
+    CHECK(claim->scheduled - start ==
+          std::chrono::duration_cast<client::Clock::duration>(
+              std::chrono::duration<double>(static_cast<double>(claim->index) / 1000)));
+  }
+  CHECK(std::ranges::all_of(seen, [](int count) { return count == 1; }));
+  // The first thread's numbers are runs of kBlock from the shared counter: 0..15, 32..39.
+  REQUIRE(taken_by_first.size() >= client::Dispenser::kBlock);
+  for (std::uint64_t i = 0; i < client::Dispenser::kBlock; ++i)
+    CHECK(taken_by_first[i] == i);
+  CHECK(!dispenser.claim(first));
+  CHECK(!dispenser.claim(second));
 }
 
 TEST_CASE("client: SentFrames hands back requests in order and keeps only what is owed") {
