@@ -55,6 +55,16 @@ std::optional<ByteView> FrameDecoder::next_bytes() {
   return waiting.first(size);
 }
 
+std::optional<ByteView> FrameDecoder::next_all_bytes() {
+  if (ready_head_ == ready_.size()) {
+    drop_delivered();  // as in next_bytes()
+    return std::nullopt;
+  }
+  const ByteView waiting = ByteView(ready_).subspan(ready_head_);
+  ready_head_ = ready_.size();
+  return waiting;
+}
+
 std::optional<DecodeError> FrameDecoder::finish() const {
   if (error_) return error_;
   if (partial_.empty()) return std::nullopt;
@@ -65,24 +75,27 @@ std::size_t FrameDecoder::capacity_bytes() const {
   return partial_.capacity() + ready_.capacity();
 }
 
-// State 1: check a frame that lies wholly inside `chunk` where it lies, then queue its bytes.
+// State 1: check the frames that lie wholly inside `chunk` where they lie, then queue their
+// bytes with one copy (a burst of pipelined requests arrives as one chunk).
 ByteView FrameDecoder::decode_in_place(ByteView chunk) {
-  if (chunk.size() >= kHeaderSize) {
-    const FrameHeader header = read_header(chunk);
-    if (auto error = check_len(header, max_len_)) {
-      fail(*std::move(error));
-      return {};
-    }
-    if (chunk.size() >= header.frame_size()) {
-      if (auto error = check_body(chunk.subspan(kHeaderSize, header.len))) {
-        fail(*std::move(error));
-        return {};
-      }
-      ready_.insert(ready_.end(), chunk.begin(), chunk.begin() + header.frame_size());
-      return chunk.subspan(header.frame_size());
-    }
+  ByteView rest = chunk;
+  std::optional<DecodeError> error;
+  while (rest.size() >= kHeaderSize) {
+    const FrameHeader header = read_header(rest);
+    error = check_len(header, max_len_);
+    if (error || rest.size() < header.frame_size()) break;
+    error = check_body(rest.subspan(kHeaderSize, header.len));
+    if (error) break;
+    rest = rest.subspan(header.frame_size());
   }
-  return buffer_partial(chunk);  // the chunk ends inside this frame: keep what we have
+  // The frames before a malformed one are still handed out.
+  ready_.insert(ready_.end(), chunk.begin(),
+                chunk.end() - static_cast<std::ptrdiff_t>(rest.size()));
+  if (error) {
+    fail(*std::move(error));
+    return {};
+  }
+  return rest.empty() ? rest : buffer_partial(rest);  // the chunk ends inside this frame
 }
 
 // State 2: move bytes into partial_ until the frame is whole, then decode it from there.

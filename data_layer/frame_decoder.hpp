@@ -1,16 +1,16 @@
 // The incremental reader network code uses. A socket delivers bytes in whatever pieces the
 // kernel chose: half a header, three frames and a bit, one byte at a time. The server feeds
-// each read to feed(), takes the complete frames out of next() (as Data) or next_bytes() (as
-// their wire bytes) in arrival order, and closes the connection when error() is set (after
-// taking the frames that came before it) or when finish() reports a frame cut short at end
-// of stream.
+// each read to feed(), takes the complete frames out of next() (as Data), next_bytes() (as
+// their wire bytes) or next_all_bytes() (all that are waiting, as bytes) in arrival order,
+// and closes the connection when error() is set (after taking the frames that came before
+// it) or when finish() reports a frame cut short at end of stream.
 //
 // One decoder per connection, used by one thread at a time; it does no I/O and never blocks.
 //
 // Each feed() works through its chunk frame by frame, in one of two states:
-//   1) nothing held: a frame wholly inside the chunk is checked where it lies (len, then
-//      UTF-8) and its bytes are appended to the ready queue. A frame the chunk cuts short
-//      goes to 2).
+//   1) nothing held: the frames wholly inside the chunk are checked where they lie (len,
+//      then UTF-8) and their bytes are appended to the ready queue in one copy. A frame the
+//      chunk cuts short goes to 2).
 //   2) a split frame held in partial_: bytes are appended until the header is complete
 //      (then `len` is checked, and the exact frame size reserved), then until the body is;
 //      the finished frame is checked and queued (a large one handed over in its buffer, not
@@ -54,6 +54,12 @@ class FrameDecoder {
   // within max_len and its field3 is UTF-8). The view lasts until the next feed(), next() or
   // next_bytes(): copy what must outlive it.
   std::optional<ByteView> next_bytes();
+
+  // Every complete frame waiting, back to back as their wire bytes (each checked as
+  // next_bytes() checks it), or nullopt if none is: for a caller that passes frames on in
+  // order and unchanged (the stream server's echo with no delay), so a burst of pipelined
+  // requests is taken in one call. Its view lasts as next_bytes()'s does.
+  std::optional<ByteView> next_all_bytes();
 
   // Set once a malformed frame is met. Frames completed before it still come out of next()
   // and next_bytes(), so drain those first, then check this.

@@ -5,8 +5,9 @@
 // it must agree with the protocol page on every input, however the kernel splits it. For each
 // input this checks that
 //   1. the decoder fed the stream whole, and fed it in chunks of fuzzer-chosen sizes (taking
-//      frames out between feeds in one of four patterns, every other frame through
-//      next_bytes() instead of next()), gives exactly the model's frames, in order, and
+//      frames out between feeds in one of four patterns, one frame in three through
+//      next_bytes() and one through next_all_bytes() instead of next()), gives exactly the
+//      model's frames, in order, and
 //      exactly the model's DecodeError (kind and message) from finish();
 //   2. every decoded frame serializes back to the very bytes it was decoded from, and
 //      deserialize() of those bytes gives the same Data;
@@ -228,13 +229,42 @@ std::optional<Data> next_as_bytes(data_layer::FrameDecoder& decoder) {
   return std::get<Data>(std::move(decoded));
 }
 
+// Every waiting frame through next_all_bytes(): the bytes must be whole valid frames back
+// to back, which become the Data next() would have given, appended to `into`. Returns
+// whether there were any.
+bool take_all_as_bytes(data_layer::FrameDecoder& decoder, std::vector<Data>& into) {
+  std::optional<ByteView> bytes;
+  {
+    Measured measured;
+    bytes = decoder.next_all_bytes();
+  }
+  if (!bytes) return false;
+  require(!bytes->empty(), "next_all_bytes() gave an empty run");
+  for (ByteView rest = *bytes; !rest.empty();) {
+    auto size = data_layer::declared_frame_size(rest, decoder.max_len());
+    require(std::holds_alternative<std::size_t>(size) && rest.size() >= std::get<std::size_t>(size),
+            "next_all_bytes() gave bytes that are no frames");
+    const ByteView frame = rest.first(std::get<std::size_t>(size));
+    auto decoded = data_layer::deserialize(frame, decoder.max_len());
+    require(std::holds_alternative<Data>(decoded), "next_all_bytes() gave an invalid frame");
+    into.push_back(std::get<Data>(std::move(decoded)));
+    rest = rest.subspan(frame.size());
+  }
+  return true;
+}
+
 // Takes frames out of the decoder, as many as the drain pattern says, checking has_frame().
-// Every other frame comes out of next_bytes() instead of next(): both read one queue.
+// One frame in three comes out of next_bytes() and one (with all those waiting behind it)
+// out of next_all_bytes() instead of next(): all three read one queue.
 void take(data_layer::FrameDecoder& decoder, std::size_t how_many, std::vector<Data>& into) {
   for (std::size_t i = 0; i < how_many; ++i) {
     const bool promised = decoder.has_frame();
+    if (into.size() % 3 == 2) {
+      require(promised == take_all_as_bytes(decoder, into), "has_frame() disagrees");
+      return;  // nothing is left waiting
+    }
     std::optional<Data> frame;
-    if (into.size() % 2 == 1) {
+    if (into.size() % 3 == 1) {
       frame = next_as_bytes(decoder);
     } else {
       Measured measured;

@@ -44,7 +44,10 @@ TcpReceiver::ReadFrame TcpReceiver::read_frame() {
   return ReadFrame(*this);
 }
 TcpReceiver::ReadFrameBytes TcpReceiver::read_frame_bytes() {
-  return ReadFrameBytes(*this);
+  return ReadFrameBytes(*this, false);
+}
+TcpReceiver::ReadFrameBytes TcpReceiver::read_all_frame_bytes() {
+  return ReadFrameBytes(*this, true);
 }
 TcpReceiver::ReadExact TcpReceiver::read_exact(std::span<std::uint8_t> buffer) {
   return ReadExact(*this, buffer);
@@ -81,8 +84,9 @@ Poll<TcpReceiver::ReadFrame::Output> TcpReceiver::ReadFrame::poll(Context& cx) {
 }
 
 Poll<TcpReceiver::ReadFrameBytes::Output> TcpReceiver::ReadFrameBytes::poll(Context& cx) {
-  return receiver_->poll_frame<Output>(
-      wait_, cx, [](data_layer::FrameDecoder& decoder) { return decoder.next_bytes(); });
+  return receiver_->poll_frame<Output>(wait_, cx, [all = all_](data_layer::FrameDecoder& decoder) {
+    return all ? decoder.next_all_bytes() : decoder.next_bytes();
+  });
 }
 
 Poll<void> TcpReceiver::ReadExact::poll(Context& cx) {

@@ -4,6 +4,8 @@
 //                       arrive together wait in the decoder for the next call (pipelining)
 //   read_frame_bytes()  the same frame as its checked wire bytes, for a caller that passes
 //                       it on as it is (the stream server's echo): no Data is made
+//   read_all_frame_bytes()  every frame that has arrived (at least one), back to back as
+//                       their checked bytes: a burst of pipelined requests in one call
 //   read_exact(buffer)  exactly buffer.size() bytes
 //   read_to_end(limit)  everything until the peer closes, at most `limit` bytes
 //   read_some(buffer)   whatever has arrived, at least one byte (0 at end of stream): for a
@@ -58,6 +60,8 @@ class TcpReceiver {
   // The same, with the frame as its wire bytes (len and UTF-8 already checked). The view
   // lasts until the next read on this receiver: copy what must outlive it.
   ReadFrameBytes read_frame_bytes();
+  // The same, with every frame that has arrived, back to back (FrameDecoder::next_all_bytes).
+  ReadFrameBytes read_all_frame_bytes();
   // Throws std::system_error(ECONNRESET) if the peer closes before the buffer is full.
   ReadExact read_exact(std::span<std::uint8_t> buffer);
   // Throws std::length_error if the peer sends more than `limit` bytes.
@@ -94,12 +98,14 @@ class TcpReceiver::ReadFrame {
 class TcpReceiver::ReadFrameBytes {
  public:
   using Output = std::optional<data_layer::ByteView>;
-  explicit ReadFrameBytes(TcpReceiver& receiver)
-      : receiver_(&receiver), wait_(*receiver.socket_, SocketWait::Direction::kRead) {}
+  // `all`: every frame waiting, not just the next one.
+  ReadFrameBytes(TcpReceiver& receiver, bool all)
+      : receiver_(&receiver), all_(all), wait_(*receiver.socket_, SocketWait::Direction::kRead) {}
   Poll<Output> poll(Context& cx);
 
  private:
   TcpReceiver* receiver_;
+  bool all_;
   SocketWait wait_;  // as ReadFrame's
 };
 

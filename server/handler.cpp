@@ -108,7 +108,9 @@ bool fits_retained(const data_layer::Bytes& replies) {
 // Replies are batched: a request that is already in the receiver is answered into the same
 // buffer, and the buffer is written only before the handler would wait (for the peer or for
 // the work delay) or once it is large. So 16 pipelined requests cost one write, and a peer
-// that waits for each reply before sending the next still gets it at once.
+// that waits for each reply before sending the next still gets it at once. With no work
+// delay the requests that have arrived are taken all at once (read_all_frame_bytes) and
+// echoed with one copy; with a delay, one at a time, each after its own wait.
 runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFlight::Guard in_flight,
                                  HandlerContext& context) {
   const Config& config = context.config;
@@ -116,15 +118,19 @@ runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFligh
   runtime::Socket& socket = connection.socket;
   runtime::TcpReceiver receiver(socket, config.max_frame);
   data_layer::Bytes replies;  // answers not yet written, in request order
+  auto read_requests = [&receiver, batch = delay.count() == 0] {
+    return batch ? receiver.read_all_frame_bytes() : receiver.read_frame_bytes();
+  };
   try {
     for (;;) {
-      // A request's checked bytes: the echo is these bytes as they came (docs/PROTOCOL.md),
-      // so no Data is made. They last until the next read on `receiver`. nullopt: none here
-      // yet; an empty inner optional: the peer closed between frames.
+      // The checked bytes of a request (with no delay, of every request that has arrived):
+      // the echo is these bytes as they came (docs/PROTOCOL.md), so no Data is made. They
+      // last until the next read on `receiver`. nullopt: none here yet; an empty inner
+      // optional: the peer closed between frames.
       std::optional<std::optional<data_layer::ByteView>> request;
       std::exception_ptr bad_frame;  // rethrown once the replies owed before it are written
       try {
-        request = co_await runtime::poll_now(receiver.read_frame_bytes());
+        request = co_await runtime::poll_now(read_requests());
       } catch (const runtime::FrameError&) {
         bad_frame = std::current_exception();
       }
@@ -141,13 +147,11 @@ runtime::Task<void> serve_stream(Connection connection, [[maybe_unused]] InFligh
         if (context.stopped.is_closed()) {
           // Shutting down: close at this request boundary, unless a request is half here.
           if (receiver.idle()) break;
-          request =
-              co_await runtime::with_timeout(receiver.read_frame_bytes(), config.idle_timeout);
+          request = co_await runtime::with_timeout(read_requests(), config.idle_timeout);
         } else {
           // Waiting for the next request, or for the worker to stop (then look again).
           auto woken = co_await runtime::when_any(
-              runtime::with_timeout(receiver.read_frame_bytes(), config.idle_timeout),
-              context.stopped.recv());
+              runtime::with_timeout(read_requests(), config.idle_timeout), context.stopped.recv());
           if (woken.index() == 1) continue;
           request = std::get<0>(std::move(woken));
         }

@@ -570,6 +570,38 @@ TEST_CASE("FrameDecoder: next_bytes() hands out only checked frames") {
   CHECK_FALSE(decoder.next_bytes().has_value());
 }
 
+TEST_CASE("FrameDecoder: next_all_bytes() hands out every waiting frame at once, checked only") {
+  const Bytes first = data_layer::serialize(Data{1, 2, "héllo"});
+  const Bytes second = data_layer::serialize(Data{3, 4, ""});
+  const Bytes third = data_layer::serialize(Data{5, 6, "bye"});
+  FrameDecoder decoder;
+  const Bytes third_cut(third.begin(), third.begin() + 11);  // cut in its text
+  decoder.feed(concat({first, second, third_cut}));
+  const auto both = decoder.next_all_bytes();
+  REQUIRE(both.has_value());
+  CHECK(Bytes(both->begin(), both->end()) == concat({first, second}));
+  CHECK_FALSE(decoder.next_all_bytes().has_value());
+  CHECK_FALSE(decoder.idle());  // the third is held
+  decoder.feed(slice(third, 11, third.size()));
+  const auto last = decoder.next_all_bytes();
+  REQUIRE(last.has_value());
+  CHECK(Bytes(last->begin(), last->end()) == third);
+  CHECK(decoder.idle());
+
+  SUBCASE("frames before a malformed one in the same chunk still come out") {
+    const Bytes too_long = raw_frame(7, 7, 1'000'000, "");  // refused from its header
+    for (const Bytes& bad : {frame_with_body("\xC0\xAF"), too_long}) {
+      FrameDecoder fresh(1000);
+      fresh.feed(concat({first, second, bad, first}));
+      REQUIRE(fresh.error().has_value());
+      const auto good = fresh.next_all_bytes();
+      REQUIRE(good.has_value());
+      CHECK(Bytes(good->begin(), good->end()) == concat({first, second}));
+      CHECK_FALSE(fresh.next_all_bytes().has_value());
+    }
+  }
+}
+
 TEST_CASE("FrameDecoder: a large split frame comes out as bytes and is freed at the next call") {
   const Bytes frame = data_layer::serialize(Data{1, 2, std::string(200 * 1024, 'x')});
   FrameDecoder decoder;

@@ -240,6 +240,42 @@ TEST_CASE("tcp: read_frame_bytes gives each frame's checked bytes, then throws a
   CHECK(outcome[2].empty());
 }
 
+TEST_CASE("tcp: read_all_frame_bytes gives the frames that arrived back to back, then throws") {
+  // Three good frames in one write, then a bad one: together the views are the good bytes
+  // exactly (however the kernel splits them between reads), then a FrameError.
+  Bytes good;
+  for (std::uint32_t i = 1; i <= 3; ++i)
+    data_layer::serialize_into(sample(i), good);
+  Bytes with_bad = good;
+  const Bytes bad = raw_frame(9, 9, 1, "\xff");
+  with_bad.insert(with_bad.end(), bad.begin(), bad.end());
+  Executor executor;
+  const auto outcome = executor.block_on([](Bytes sent) -> Task<std::pair<Bytes, bool>> {
+    TcpListener listener = listen_on("127.0.0.1");
+    auto peer = runtime::spawn([](SocketAddress address, Bytes sent) -> Task<> {
+      TcpStream stream = co_await TcpStream::connect(address);
+      co_await TcpSender(stream.socket(), sent);
+    }(listener.local_address(), sent));
+    TcpStream stream = co_await listener.accept();
+    TcpReceiver receiver(stream.socket());
+    Bytes received;
+    bool threw = false;
+    try {
+      for (int i = 0; i < 10; ++i) {
+        auto frames = co_await receiver.read_all_frame_bytes();
+        if (!frames) break;
+        received.insert(received.end(), frames->begin(), frames->end());
+      }
+    } catch (const FrameError& error) {
+      threw = error.error().kind == DecodeError::Kind::kInvalidUtf8;
+    }
+    co_await peer;
+    co_return std::pair{received, threw};
+  }(with_bad));
+  CHECK(outcome.first == good);
+  CHECK(outcome.second);
+}
+
 TEST_CASE("tcp: read_some returns what has arrived, then 0 at end of stream") {
   Executor executor;
   const auto got = executor.block_on([]() -> Task<Bytes> {
