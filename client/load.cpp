@@ -50,13 +50,9 @@ Dispenser::Dispenser(const Options& options, Clock::time_point start)
   }
 }
 
-std::optional<Dispenser::Claim> Dispenser::claim(Block& block) {
-  if (block.next == block.end) {
-    const std::uint64_t first = next_.fetch_add(kBlock, std::memory_order_relaxed);
-    if (first >= limit_) return std::nullopt;
-    block = {first, limit_ - first < kBlock ? limit_ : first + kBlock};
-  }
-  const std::uint64_t index = block.next++;
+std::optional<Dispenser::Claim> Dispenser::claim() {
+  const std::uint64_t index = next_.fetch_add(1, std::memory_order_relaxed);
+  if (index >= limit_) return std::nullopt;
   // Closed loop: a request has no schedule, so the clock is read only when --duration
   // needs it; the worker stamps the request when it really goes out.
   Clock::time_point scheduled{};
@@ -68,6 +64,18 @@ std::optional<Dispenser::Claim> Dispenser::claim(Block& block) {
   }
   if (deadline_ && scheduled >= *deadline_) return std::nullopt;
   return Claim{index, scheduled};
+}
+
+void Dispenser::claim_up_to(std::size_t most, std::vector<Claim>& into) {
+  if (most == 0) return;
+  // Stamped as claim() stamps a closed-loop request: only --duration needs the clock.
+  const Clock::time_point now = deadline_ ? Clock::now() : Clock::time_point{};
+  if (deadline_ && now >= *deadline_) return;
+  const std::uint64_t first = next_.fetch_add(most, std::memory_order_relaxed);
+  if (first >= limit_) return;
+  const std::uint64_t end = limit_ - first < most ? limit_ : first + most;
+  for (std::uint64_t index = first; index < end; ++index)
+    into.push_back({index, now});
 }
 
 namespace {
@@ -83,8 +91,6 @@ struct ThreadLoad {
   Dispenser& dispenser;
   const ResultLine& result_line;
   Stats stats;
-  Dispenser::Block numbers;  // this thread's share of the dispenser's next numbers
-  std::optional<Dispenser::Claim> claim() { return dispenser.claim(numbers); }
   RetryPolicy retry() const { return {.retries = options.retries}; }
   // Whether a claimed request may go out now. Closed loop (no --rate): always, and the
   // clock need not be read, which a pipelined run would otherwise do for every request.
@@ -179,7 +185,7 @@ Task<std::optional<ClientError>> oneshot_request(ThreadLoad& load, Data request,
 }
 
 Task<void> oneshot_worker(ThreadLoad& load) {
-  while (auto claim = load.claim()) {
+  while (auto claim = load.dispenser.claim()) {
     co_await wait_for(claim->scheduled);
     unsigned retries = 0;
     const Clock::time_point start = load.start_of(*claim, Clock::now());
@@ -361,7 +367,7 @@ Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
 // the wait.
 Task<void> stream_worker(ThreadLoad& load) {
   Pipe pipe;
-  auto next = load.claim();
+  auto next = load.dispenser.claim();
   while (next || !pipe.in_flight.empty()) {
     const bool window_open = next && pipe.in_flight.size() < load.options.pipeline;
     const bool due = next && (pipe.in_flight.empty() || load.due(*next));
@@ -370,11 +376,16 @@ Task<void> stream_worker(ThreadLoad& load) {
       // Every request the window allows and that is due goes out in the same write: with
       // --pipeline 16, one system call instead of sixteen (docs/BENCHMARKS.md).
       pipe.batch.push_back(*next);
-      next = load.claim();
+      // Closed loop: the rest of the window in one atomic add (Dispenser::claim_up_to).
+      if (load.options.rate == 0) {
+        load.dispenser.claim_up_to(
+            load.options.pipeline - pipe.in_flight.size() - pipe.batch.size(), pipe.batch);
+      }
+      next = load.dispenser.claim();
       while (next && pipe.in_flight.size() + pipe.batch.size() < load.options.pipeline &&
              load.due(*next)) {
         pipe.batch.push_back(*next);
-        next = load.claim();
+        next = load.dispenser.claim();
       }
       co_await stream_send(load, pipe);
     } else {
@@ -400,7 +411,7 @@ Task<void> drive(ThreadLoad& load, std::size_t workers) {
 
 Stats run_thread(const Options& options, const runtime::SocketAddress& address,
                  Dispenser& dispenser, const ResultLine& result_line, std::size_t workers) {
-  ThreadLoad load{options, address, dispenser, result_line, {}, {}, {}};
+  ThreadLoad load{options, address, dispenser, result_line, {}, {}};
   {
     runtime::Executor executor;
     executor.block_on(drive(load, workers));

@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "client/error.hpp"
 #include "client/histogram.hpp"
@@ -45,18 +46,9 @@ struct Stats {
 };
 
 // Hands out request numbers (and, with --rate, their scheduled start times) to every worker
-// on every thread. A thread takes numbers from the shared counter a Block at a time and hands
-// them to its workers one by one: one atomic add per kBlock requests, not per request, so a
-// pipelined run on two cores does not move the counter's cache line between them for every
-// request (docs/CLIENT.md).
+// on every thread.
 class Dispenser {
  public:
-  static constexpr std::uint64_t kBlock = 16;
-  // A thread's numbers, taken and not yet handed out: [next, end).
-  struct Block {
-    std::uint64_t next = 0;
-    std::uint64_t end = 0;
-  };
   struct Claim {
     std::uint64_t index;
     // With --rate, when the request is due, and its latency counts from here. Closed loop:
@@ -66,9 +58,15 @@ class Dispenser {
   };
 
   Dispenser(const Options& options, Clock::time_point start);
-  // The next request for a worker of the thread that owns `block`; nullopt once the run is
-  // over (the count is reached, or the --duration is up).
-  std::optional<Claim> claim(Block& block);
+  // The next request; nullopt once the run is over (the count is reached, or the
+  // --duration is up).
+  std::optional<Claim> claim();
+  // Closed loop only (no --rate): up to `most` requests in one atomic add, appended to
+  // `into`; fewer, or none, as the run ends. For a stream worker filling its window: a
+  // pipelined run on two cores would otherwise move the counter's cache line between them
+  // for every request. Only what is sent at once is taken, so no number waits in one
+  // worker while another could send it (docs/CLIENT.md).
+  void claim_up_to(std::size_t most, std::vector<Claim>& into);
 
   // For the progress line, read from another thread.
   std::atomic<std::uint64_t> finished{0};
