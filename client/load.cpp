@@ -362,25 +362,38 @@ Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
   settle_buffered(load, pipe, Clock::now());
 }
 
-// Keeps up to --pipeline requests in flight. With --rate, a request is sent only when due;
-// until then the worker reads the replies it is owed, so their latency is not inflated by
-// the wait.
-Task<void> stream_worker(ThreadLoad& load) {
+// Closed loop (no --rate): keeps up to --pipeline requests in flight. Whatever the window
+// has room for is claimed in one atomic add and goes out in one write (with --pipeline 16,
+// one system call instead of sixteen: docs/BENCHMARKS.md); nothing is claimed ahead of
+// being sent, so no number waits in a busy worker while an idle one could send it.
+Task<void> closed_loop_worker(ThreadLoad& load) {
+  Pipe pipe;
+  for (bool more = true; more || !pipe.in_flight.empty();) {
+    if (more && pipe.in_flight.size() < load.options.pipeline) {
+      load.dispenser.claim_up_to(load.options.pipeline - pipe.in_flight.size(), pipe.batch);
+      more = !pipe.batch.empty();
+      if (more) co_await stream_send(load, pipe);
+    } else {
+      co_await stream_receive(load, pipe);
+    }
+    load.publish_progress();
+  }
+  if (pipe.connection) pipe.connection->close_write();
+}
+
+// Open loop (--rate): a request is sent only when due; until then the worker reads the
+// replies it is owed, so their latency is not inflated by the wait. The next request is
+// claimed ahead, to know when it is due.
+Task<void> open_loop_worker(ThreadLoad& load) {
   Pipe pipe;
   auto next = load.dispenser.claim();
   while (next || !pipe.in_flight.empty()) {
     const bool window_open = next && pipe.in_flight.size() < load.options.pipeline;
     const bool due = next && (pipe.in_flight.empty() || load.due(*next));
     if (window_open && due) {
-      if (load.options.rate > 0) co_await wait_for(next->scheduled);
-      // Every request the window allows and that is due goes out in the same write: with
-      // --pipeline 16, one system call instead of sixteen (docs/BENCHMARKS.md).
+      co_await wait_for(next->scheduled);
+      // Every request the window allows and that is due goes out in the same write.
       pipe.batch.push_back(*next);
-      // Closed loop: the rest of the window in one atomic add (Dispenser::claim_up_to).
-      if (load.options.rate == 0) {
-        load.dispenser.claim_up_to(
-            load.options.pipeline - pipe.in_flight.size() - pipe.batch.size(), pipe.batch);
-      }
       next = load.dispenser.claim();
       while (next && pipe.in_flight.size() + pipe.batch.size() < load.options.pipeline &&
              load.due(*next)) {
@@ -394,6 +407,10 @@ Task<void> stream_worker(ThreadLoad& load) {
     load.publish_progress();
   }
   if (pipe.connection) pipe.connection->close_write();
+}
+
+Task<void> stream_worker(ThreadLoad& load) {
+  return load.options.rate > 0 ? open_loop_worker(load) : closed_loop_worker(load);
 }
 
 Task<void> drive(ThreadLoad& load, std::size_t workers) {

@@ -37,8 +37,8 @@ class ReplyBuffer {
   // valid frame begin with its len field too, so that frame is the reply. Otherwise false,
   // and next_frame() tells what did arrive (or that it has not all arrived yet).
   bool take_echo(data_layer::ByteView expected);
-  // Bytes are held that next_frame() has not handed out (part of a frame, or frames not
-  // asked for yet): a close now cuts a reply short.
+  // Bytes are held that next_frame() or take_echo() has not handed out (part of a frame, or
+  // frames not asked for yet): a close now cuts a reply short.
   bool holds_bytes() const { return begin_ != end_; }
   // Forgets everything held (the connection it belonged to is gone).
   void clear() { begin_ = end_ = wanted_ = 0; }

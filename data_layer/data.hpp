@@ -3,8 +3,8 @@
 // Where it sits in a request's path:
 //   socket bytes -> FrameDecoder::feed() -> Data frames out of next() -> the server's work
 //   reply Data -> serialize_into() a connection's write buffer -> socket
-// (The stream server's echo skips the Data: FrameDecoder::next_bytes() hands it each checked
-// frame as bytes, and those bytes are the reply.)
+// (The stream server's echo skips the Data: FrameDecoder::next_all_bytes() hands it the
+// checked frames that have arrived as bytes, and those bytes are the replies.)
 //
 // deserialize() is the one-shot reader, for a buffer known to hold exactly one frame (tests,
 // tools). Network code uses FrameDecoder (frame_decoder.hpp), which accepts bytes as they

@@ -51,8 +51,8 @@ class FrameDecoder {
   std::optional<Data> next();
 
   // The same frame as next() would return, as its wire bytes (already checked: its len is
-  // within max_len and its field3 is UTF-8). The view lasts until the next feed(), next() or
-  // next_bytes(): copy what must outlive it.
+  // within max_len and its field3 is UTF-8). The view lasts until the next feed(), next(),
+  // next_bytes() or next_all_bytes(): copy what must outlive it.
   std::optional<ByteView> next_bytes();
 
   // Every complete frame waiting, back to back as their wire bytes (each checked as
@@ -61,8 +61,8 @@ class FrameDecoder {
   // requests is taken in one call. Its view lasts as next_bytes()'s does.
   std::optional<ByteView> next_all_bytes();
 
-  // Set once a malformed frame is met. Frames completed before it still come out of next()
-  // and next_bytes(), so drain those first, then check this.
+  // Set once a malformed frame is met. Frames completed before it still come out of next(),
+  // next_bytes() and next_all_bytes(), so drain those first, then check this.
   const std::optional<DecodeError>& error() const { return error_; }
 
   // For the end of the stream: error() if set, else a kTruncated error if part of a frame is
@@ -73,7 +73,8 @@ class FrameDecoder {
   // parked without losing anything.
   bool idle() const { return partial_.empty() && ready_head_ == ready_.size(); }
 
-  // A complete frame is waiting: next() or next_bytes() will return it without more bytes.
+  // A complete frame is waiting: next(), next_bytes() or next_all_bytes() will return it
+  // without more bytes.
   bool has_frame() const { return ready_head_ < ready_.size(); }
 
   std::size_t max_len() const { return max_len_; }
@@ -97,7 +98,7 @@ class FrameDecoder {
   Bytes partial_;
   // The bytes of the checked frames not yet handed out, back to back, behind the ones that
   // were: those are erased at the next feed(), as soon as next() takes the last one, or when
-  // next_bytes() finds none left (its last view has then expired).
+  // next_bytes() or next_all_bytes() finds none left (its last view has then expired).
   Bytes ready_;
   // Where in ready_ the first frame not yet handed out begins.
   std::size_t ready_head_ = 0;

@@ -195,10 +195,12 @@ class TestServer {
   // and declared after the executor, so it closes first: a socket must not outlive the
   // reactor it registered with (its destructor deregisters there).
   void serve(Behaviour behaviour) {
+    // Not a member: the gate's channel belongs to this thread. Declared before the executor,
+    // whose end cancels the handlers still waiting on it.
+    Gate gate;
+    gate.target = gate_target_;
     runtime::Executor executor;
     runtime::TcpListener listener = std::move(*listener_);
-    Gate gate;  // here, not a member: its channel belongs to this thread's executor
-    gate.target = gate_target_;
     gate.timed_out = &gate_timeouts_;
     executor.block_on(
         runtime::when_any(stop_.recv(), accept_loop(listener, behaviour, accepted_, gate)));
@@ -333,7 +335,8 @@ TEST_CASE("client: ReplyBuffer refuses a len above its maximum from the header a
 
 TEST_CASE("client: ReplyBuffer takes an exact echo by its bytes, and leaves anything else") {
   const data_layer::Bytes request = data_layer::serialize(Data{3, 4, "Hello, server! 3"});
-  const data_layer::Bytes other = data_layer::serialize(Data{3, 4, "Hello, server! 4"});
+  // Longer than the request: a len read while the request was incomplete must not outlive it.
+  const data_layer::Bytes other = data_layer::serialize(Data{3, 4, "Hello, server! 42"});
   client::ReplyBuffer buffer;
   auto feed = [&](data_layer::ByteView bytes) {
     const auto room = buffer.space();
@@ -487,10 +490,23 @@ TEST_CASE("client: with --concurrency at --requests, every request is in flight 
   // held the rest of its block until one of its requests was done.
   constexpr int kRequests = 40;
   TestServer server(Behaviour::kAllAtOnce, kRequests);
-  const auto line = run_json(
-      {"--port", server.port(), "--requests", std::to_string(kRequests), "--threads", "2"}, 0);
+  const auto line = run_json({"--port", server.port(), "--requests", std::to_string(kRequests),
+                              "--concurrency", std::to_string(kRequests), "--threads", "2"},
+                             0);
   CHECK(json_number(line, "ok") == kRequests);
   CHECK(server.gate_timeouts() == 0);
+}
+
+TEST_CASE("client: a stream worker claims only what it sends, so no request waits in a busy one") {
+  // 17 requests, two workers, a window of 16 on one thread: the first worker takes 0..15,
+  // the second takes 16. (Found by review: a worker that also claimed the next number
+  // ahead held 16 until its first reply, and the second worker never connected.)
+  TestServer server(Behaviour::kEcho);
+  const auto line = run_json({"--port", server.port(), "--mode", "stream", "--requests", "17",
+                              "--concurrency", "2", "--pipeline", "16", "--threads", "1"},
+                             0);
+  CHECK(json_number(line, "ok") == 17);
+  CHECK(server.accepted() == 2);
 }
 
 TEST_CASE("client: stream mode with pipelining on several threads echoes every request") {
