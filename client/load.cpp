@@ -1,8 +1,6 @@
 #include "client/load.hpp"
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -17,6 +15,7 @@
 
 #include "client/connection.hpp"
 #include "client/reply_buffer.hpp"
+#include "client/request_text.hpp"
 #include "client/sent_frames.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/join_handle.hpp"
@@ -80,9 +79,6 @@ void Dispenser::claim_up_to(std::size_t most, std::vector<Claim>& into) {
 
 namespace {
 
-// field3 of the book's request, before its number.
-constexpr std::string_view kRequestText = "Hello, server! ";
-
 // What one thread's workers share. All of them run on that thread's executor, one at a
 // time, so none of this needs a lock.
 struct ThreadLoad {
@@ -104,17 +100,15 @@ struct ThreadLoad {
   }
 
   // The book's request: Data{i, i, "Hello, server! i"}, or field3 of --size bytes.
-  Data make_request(std::uint64_t index) const {
-    TextRoom room;
+  Data make_request(std::uint64_t index) {
     return Data{static_cast<std::uint32_t>(index), static_cast<std::uint16_t>(index),
-                std::string(request_text(index, room))};
+                std::string(request_text(index))};
   }
   // The same request appended to `sent` as its frame, with no Data and no string: a
   // pipelined run makes millions of them (docs/CLIENT.md).
-  void add_request(std::uint64_t index, SentFrames& sent) const {
-    TextRoom room;
+  void add_request(std::uint64_t index, SentFrames& sent) {
     sent.add(static_cast<std::uint32_t>(index), static_cast<std::uint16_t>(index),
-             request_text(index, room));
+             request_text(index));
   }
 
   // `reply` is only read with -v.
@@ -152,17 +146,14 @@ struct ThreadLoad {
   };
   Published published;
 
-  // Room for "Hello, server! " and the 20 digits of the largest request number.
-  using TextRoom = std::array<char, kRequestText.size() + 20>;
-  // field3 of request `index`: the --size payload, or the book's text written into `room`.
-  std::string_view request_text(std::uint64_t index, TextRoom& room) const {
-    if (options.size > 0) return payload;
-    char* end = std::copy(kRequestText.begin(), kRequestText.end(), room.data());
-    end = std::to_chars(end, room.data() + room.size(), index).ptr;
-    return {room.data(), end};
+  // field3 of request `index`, valid until the next call: the --size payload, or the
+  // book's text.
+  std::string_view request_text(std::uint64_t index) {
+    return options.size > 0 ? std::string_view(payload) : book_text.of(index);
   }
   // Every request's field3 with --size (all of them are alike), made once.
   std::string payload = std::string(options.size, 'x');
+  RequestText book_text{};  // shared by the thread's workers, which run one at a time
 };
 
 // Open loop: wait for the request's turn. Closed loop: its turn is now, and this is free.

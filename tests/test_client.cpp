@@ -26,6 +26,7 @@
 #include "client/load.hpp"
 #include "client/options.hpp"
 #include "client/reply_buffer.hpp"
+#include "client/request_text.hpp"
 #include "client/run.hpp"
 #include "client/sent_frames.hpp"
 #include "data_layer/data.hpp"
@@ -393,6 +394,19 @@ TEST_CASE("client: the dispenser hands every number out once, one or a window at
   CHECK(!dispenser.claim());
   dispenser.claim_up_to(16, taken);
   CHECK(taken.size() == 40);
+}
+
+TEST_CASE("client: RequestText writes the book's text for any order of numbers") {
+  // Consecutive numbers are incremented in place; the digits carry (199 -> 200), gain a
+  // digit (999 -> 1000), and any other order formats afresh. Each must read as to_string.
+  client::RequestText text;
+  const auto expect = [](std::uint64_t i) { return "Hello, server! " + std::to_string(i); };
+  for (std::uint64_t i = 0; i < 20'000; ++i)
+    REQUIRE(text.of(i) == expect(i));
+  for (const std::uint64_t i : std::vector<std::uint64_t>{7, 99, 100, 5, 6, 999'999, 1'000'000, 3})
+    CHECK(text.of(i) == expect(i));
+  for (const std::uint64_t i : std::vector<std::uint64_t>{UINT64_MAX - 1, UINT64_MAX, 0, 1})
+    CHECK(text.of(i) == expect(i));  // 0 after UINT64_MAX is not its successor
 }
 
 TEST_CASE("client: SentFrames hands back requests in order and keeps only what is owed") {
