@@ -24,6 +24,19 @@ struct PollEvent {
   // socket drained: the peer closed its side or the socket failed (the end of stream is
   // reported once), or TCP urgent data arrived (a read stops at its mark).
   bool reads_stop_short;
+  // Writable, with no error or hang-up. For a TCP socket whose connect is in progress, that
+  // is proof the handshake succeeded: Linux reports no writability during the handshake and
+  // an error once it failed (tcp_poll), so TcpStream::Connect need not ask the kernel.
+  bool writable_sound;
+  // The peer's end of stream has arrived (its FIN) and the socket reports no error, hang-up
+  // or urgent data: every byte the peer sent is queued here already, so a read that drains
+  // the socket has reached the end, and the read that would only say 0 can be skipped.
+  bool clean_end;
+  // Nothing to read when the wait answered, and the backend knows it: epoll reports both
+  // directions in every event, and reports the next arrival as a new event, so a reader
+  // may wait without a recv that would say EAGAIN (a connect's writable event, say, comes
+  // before any reply can). poll(2) looks only at the directions waited for: never set there.
+  bool not_readable;
 };
 
 class Poller {

@@ -79,9 +79,16 @@ void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
   for (int i = 0; i < count; ++i) {
     const std::uint32_t bits = impl_->buffer[i].events;
     const bool broken = bits & (EPOLLHUP | EPOLLERR);
+    const bool readable = broken || (bits & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0;
     events.push_back(PollEvent{
-        impl_->buffer[i].data.fd, broken || (bits & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
-        broken || (bits & EPOLLOUT) != 0, broken || (bits & (EPOLLRDHUP | EPOLLPRI)) != 0});
+        .fd = impl_->buffer[i].data.fd,
+        .readable = readable,
+        .writable = broken || (bits & EPOLLOUT) != 0,
+        .reads_stop_short = broken || (bits & (EPOLLRDHUP | EPOLLPRI)) != 0,
+        .writable_sound = !broken && (bits & EPOLLOUT) != 0,
+        .clean_end = !broken && (bits & (EPOLLRDHUP | EPOLLPRI)) == EPOLLRDHUP,
+        .not_readable = !readable,
+    });
   }
 }
 

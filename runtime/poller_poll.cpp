@@ -19,6 +19,14 @@ void make_nonblocking_cloexec(int fd) {
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) fail("fcntl(O_NONBLOCK)");
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) fail("fcntl(FD_CLOEXEC)");
 }
+// On Linux, poll(2) asks the same tcp_poll as epoll does (PollEvent::writable_sound). Other
+// systems may report a failed connect as plain writability, with the error only in
+// SO_ERROR: there a connect always asks the kernel how it ended.
+#ifdef __linux__
+constexpr bool kWritableProvesConnected = true;
+#else
+constexpr bool kWritableProvesConnected = false;
+#endif
 }  // namespace
 
 struct Poller::Impl {
@@ -63,8 +71,16 @@ void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
   for (const pollfd& entry : fds) {
     if (entry.revents == 0) continue;
     const bool broken = entry.revents & (POLLHUP | POLLERR | POLLNVAL);
-    events.push_back(PollEvent{entry.fd, broken || (entry.revents & POLLIN) != 0,
-                               broken || (entry.revents & POLLOUT) != 0, broken});
+    const bool writable = (entry.revents & POLLOUT) != 0;
+    events.push_back(PollEvent{
+        .fd = entry.fd,
+        .readable = broken || (entry.revents & POLLIN) != 0,
+        .writable = broken || writable,
+        .reads_stop_short = broken,
+        .writable_sound = kWritableProvesConnected && !broken && writable,
+        .clean_end = false,  // not watched for: POLLRDHUP is Linux's, and this is the fallback
+        .not_readable = false,
+    });
   }
 }
 

@@ -105,7 +105,7 @@ void Reactor::dispatch(const PollEvent& event) {
   // Waking only queues tasks, none runs during the turn, so no socket can go away between
   // the poller's answer and this lookup.
   if (Socket* socket = sockets_[event.fd]) {
-    socket->on_ready(event.readable, event.writable, event.reads_stop_short);
+    socket->on_ready(event);
     watch(*socket);
   }
 }

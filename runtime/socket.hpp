@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "runtime/context.hpp"
+#include "runtime/poller.hpp"
 #include "runtime/waker.hpp"
 
 namespace runtime {
@@ -50,22 +51,36 @@ class Socket {
 
   // Read readiness as last seen, a hint that saves the recv that would only say EAGAIN.
   // A reader clears it when a read drains the socket (EAGAIN, or fewer bytes than it asked
-  // for), and the reactor sets it again at the next readable event. While it is clear, a
-  // reader waits at once. That is safe because every byte that arrives after the draining
-  // read produces an event: edge-triggered epoll reports each arrival, attaching to a
-  // reactor reports data already there, and level-triggered poll(2) reports it as long as
-  // the reader waits. Two things break the rule that a short read means drained, and once
-  // the reactor has seen either, the hint stays set for good: the end of stream (reported
-  // once, possibly in the same event as the last bytes) and TCP urgent data (a read stops
-  // at its mark with more queued behind it). tests/test_reactor.cpp pins the cases.
+  // for), the reactor clears it for an event that says there is nothing to read
+  // (PollEvent::not_readable), and the reactor sets it again at the next readable event.
+  // While it is clear, a reader waits at once. That is safe because every byte that
+  // arrives after the draining read produces an event: edge-triggered epoll reports each
+  // arrival, attaching to a reactor reports data already there, and level-triggered
+  // poll(2) reports it as long as the reader waits. Two things break the rule that a short
+  // read means drained, and once the reactor has seen either, a short read no longer
+  // clears the hint: the end of stream (reported once, possibly in the same event as the
+  // last bytes) and TCP urgent data (a read stops at its mark with more queued behind it).
+  // tests/test_reactor.cpp pins the cases.
   bool maybe_readable() const { return read_ready_; }
-  void note_drained() { read_ready_ = reads_stop_short_; }
+  void note_drained() {
+    read_ready_ = reads_stop_short_;
+    at_end_ = clean_end_seen_;
+  }
+  // A read drained the socket after the reactor had seen the peer's clean end of stream
+  // (PollEvent::clean_end): every byte is read, and a reader returns the end at once rather
+  // than ask recv for the 0 it would answer. In a oneshot exchange, that is one system call
+  // per connection.
+  bool at_end() const { return at_end_; }
+  // The last writable event the reactor reported for this socket had no error or hang-up:
+  // for a connecting TCP socket, proof that the handshake succeeded
+  // (PollEvent::writable_sound).
+  bool writable_sound() const { return writable_sound_; }
 
   // The reactor's side (reactor.cpp): what this socket waits for, and its wake-up when a
   // turn found the fd ready (each ready direction's waiter is woken, once).
   bool waits_to_read() const { return static_cast<bool>(reader_); }
   bool waits_to_write() const { return static_cast<bool>(writer_); }
-  void on_ready(bool readable, bool writable, bool reads_stop_short);
+  void on_ready(const PollEvent& event);
   // Called by a reactor being destroyed: there is nothing left to deregister from.
   void detach_reactor() { reactor_ = nullptr; }
 
@@ -81,6 +96,9 @@ class Socket {
   int fd_ = -1;
   bool read_ready_ = true;         // see maybe_readable(); unknown counts as ready
   bool reads_stop_short_ = false;  // the reactor saw a hang-up or urgent data (see above)
+  bool clean_end_seen_ = false;    // the reactor saw the peer's clean end of stream
+  bool at_end_ = false;            // and a read has drained the socket since (see at_end())
+  bool writable_sound_ = false;    // see writable_sound()
   Reactor* reactor_ = nullptr;     // the reactor that wakes our waiters, once there is one
   Waker reader_;                   // the task waiting to read, if one is
   Waker writer_;                   // the task waiting to write, if one is

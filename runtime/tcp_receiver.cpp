@@ -21,6 +21,7 @@ thread_local std::array<std::uint8_t, kScratchSize> t_scratch;
 // readable (Socket::maybe_readable): in a request-reply exchange that saves one recv in
 // two, the one that would only answer EAGAIN.
 ssize_t receive(Socket& socket, std::span<std::uint8_t> into, SocketWait& wait, Context& cx) {
+  if (socket.at_end()) return 0;  // drained after the peer's FIN: recv would say 0
   if (!socket.maybe_readable()) {
     wait.wait(cx);
     return -1;

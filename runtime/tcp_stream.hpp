@@ -31,9 +31,10 @@ class TcpStream {
   Socket socket_;
 };
 
-// Nonblocking connect: connect() answers EINPROGRESS, the socket turns writable when the
-// handshake ends, and SO_ERROR says how it ended. A wake-up is not proof of an outcome
-// (when_any shares one waker among several futures), so "still connecting" is checked too.
+// Nonblocking connect: connect() answers EINPROGRESS, and the socket turns writable when the
+// handshake ends. A writable event with no error says it succeeded; otherwise SO_ERROR says
+// how it ended. A wake-up is not proof of an outcome (when_any shares one waker among
+// several futures), so "still connecting" is checked too.
 class TcpStream::Connect {
  public:
   using Output = TcpStream;

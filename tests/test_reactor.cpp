@@ -10,17 +10,21 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <system_error>
 #include <utility>
 
 #include "data_layer/data.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/readable.hpp"
 #include "runtime/socket.hpp"
+#include "runtime/socket_address.hpp"
 #include "runtime/task.hpp"
 #include "runtime/tcp_receiver.hpp"
 #include "runtime/tcp_sender.hpp"
+#include "runtime/tcp_stream.hpp"
 #include "runtime/when_any.hpp"
 #include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
@@ -318,4 +322,112 @@ TEST_CASE("reactor: a short read that stops at the TCP urgent mark is not taken 
     CHECK(got.has_value());
   }(reader, peer));
   ::close(peer);
+}
+
+// What the reactor's events tell a Socket beyond "ready" (PollEvent): events made here, so
+// the rules are pinned whichever backend the build uses.
+namespace {
+runtime::PollEvent event_for(int fd) {
+  return runtime::PollEvent{.fd = fd,
+                            .readable = false,
+                            .writable = false,
+                            .reads_stop_short = false,
+                            .writable_sound = false,
+                            .clean_end = false,
+                            .not_readable = false};
+}
+}  // namespace
+
+TEST_CASE("socket: a clean end of stream seen by the reactor ends reads once they drain") {
+  auto [socket, peer] = socket_pair();
+  auto event = event_for(socket.fd());
+  event.readable = event.reads_stop_short = event.clean_end = true;
+  socket.on_ready(event);
+  CHECK_FALSE(socket.at_end());  // bytes may still be queued before the end
+  socket.note_drained();         // a short read took them
+  CHECK(socket.at_end());
+  CHECK(socket.maybe_readable());  // the end of stream is still there to read
+  Socket moved(std::move(socket));
+  CHECK(moved.at_end());
+  moved.close();
+  CHECK_FALSE(moved.at_end());
+}
+
+TEST_CASE("socket: writability proves a connect only when the event had no error") {
+  auto [socket, peer] = socket_pair();
+  auto event = event_for(socket.fd());
+  event.writable = event.writable_sound = true;
+  socket.on_ready(event);
+  CHECK(socket.writable_sound());
+  event.writable_sound = false;  // writable, but with an error or hang-up
+  socket.on_ready(event);
+  CHECK_FALSE(socket.writable_sound());
+  event = event_for(socket.fd());
+  event.readable = true;  // an event about reading says nothing of writing
+  socket.on_ready(event);
+  CHECK_FALSE(socket.writable_sound());
+}
+
+TEST_CASE("socket: an event that knows there is nothing to read clears the hint") {
+  auto [socket, peer] = socket_pair();
+  CHECK(socket.maybe_readable());  // unknown counts as ready
+  auto event = event_for(socket.fd());
+  event.writable = event.writable_sound = event.not_readable = true;
+  socket.on_ready(event);
+  CHECK_FALSE(socket.maybe_readable());
+  event = event_for(socket.fd());
+  event.readable = true;
+  socket.on_ready(event);
+  CHECK(socket.maybe_readable());
+}
+
+namespace {
+// A TCP connect that has to wait for its handshake, to a listener on an ephemeral port.
+Task<runtime::TcpStream> connect_to(const runtime::SocketAddress& address) {
+  co_return co_await runtime::TcpStream::connect(address, 5s);
+}
+}  // namespace
+
+// With either backend: the connect's writable event carries no error, so it proves the
+// handshake; the stream then reads what the peer sends and the end after it, and a peer
+// that resets instead of closing is an error, never taken for a clean end.
+TEST_CASE("tcp: a connect proved by its event reads to a clean end; a reset is not one") {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const auto any = runtime::SocketAddress::resolve("127.0.0.1", 0);
+  REQUIRE(::bind(listener, any.get(), any.size()) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  const auto address = runtime::SocketAddress::local_of(listener);
+  Executor executor;
+  for (const bool reset : {false, true}) {
+    CAPTURE(reset);
+    runtime::TcpStream stream = executor.block_on(connect_to(address));
+    const int peer = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    REQUIRE(peer >= 0);
+    REQUIRE(::send(peer, "abc", 3, 0) == 3);
+    if (reset) {
+      const linger abort{.l_onoff = 1, .l_linger = 0};  // close() now sends RST, not FIN
+      REQUIRE(::setsockopt(peer, SOL_SOCKET, SO_LINGER, &abort, sizeof abort) == 0);
+    }
+    ::close(peer);
+    int code = 0;
+    std::size_t got = 0;
+    try {
+      executor.block_on([](runtime::TcpStream& stream, std::size_t& got) -> Task<> {
+        TcpReceiver receiver(stream.socket());
+        auto bytes = co_await runtime::with_timeout(receiver.read_to_end(1024), 5s);
+        REQUIRE(bytes.has_value());
+        got = bytes->size();
+      }(stream, got));
+    } catch (const std::system_error& error) {
+      code = error.code().value();
+    }
+    if (reset) {
+      CHECK(code == ECONNRESET);  // "abc" is read, then the reset ends it: no clean end
+      CHECK_FALSE(stream.socket().at_end());
+    } else {
+      CHECK(code == 0);
+      CHECK(got == 3);
+    }
+  }
+  ::close(listener);
 }
