@@ -21,11 +21,13 @@
 
 #include <cassert>
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
+#include "runtime/detail/frame_pool.hpp"
 #include "runtime/future.hpp"
 
 namespace runtime {
@@ -45,6 +47,11 @@ class FutureAwaiter;
 
 class PromiseBase {
  public:
+  // Frames are recycled on each thread (detail/frame_pool.hpp): most cost a pop and a push
+  // instead of a malloc and a free.
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { free_frame(frame, size); }
+
   std::suspend_always initial_suspend() noexcept { return {}; }  // lazy until first polled
   std::suspend_always final_suspend() noexcept { return {}; }    // the Task frees the frame
   void unhandled_exception() noexcept { error = std::current_exception(); }

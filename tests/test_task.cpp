@@ -6,7 +6,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "runtime/detail/frame_pool.hpp"
 #include "runtime/task.hpp"
 #include "runtime/yield_now.hpp"
 #include "tests/test_harness.hpp"
@@ -340,3 +343,48 @@ TEST_CASE("task: a task can be moved after its first poll: the frame stays put")
 }
 
 }  // namespace
+
+TEST_CASE("frame pool: a freed frame is reused by the next frame of its size class only") {
+  using runtime::detail::FramePool;
+  FramePool pool;
+  void* small = pool.allocate(100);  // class 64..128 bytes
+  pool.free(small, 100);
+  CHECK(pool.kept_bytes() == 128);
+  CHECK(pool.allocate(120) == small);  // same class: the kept block
+  CHECK(pool.kept_bytes() == 0);
+  void* other = pool.allocate(300);  // another class: not the kept one (it is in use)
+  CHECK(other != small);
+  pool.free(other, 300);
+  pool.free(small, 120);
+  CHECK(pool.kept_bytes() == 128 + 320);
+  void* large = pool.allocate(5000);  // past the classes: straight from and to the heap
+  pool.free(large, 5000);
+  CHECK(pool.kept_bytes() == 128 + 320);
+}  // the pool's destructor hands its blocks back (LeakSanitizer checks it under ASan)
+
+TEST_CASE("frame pool: each class keeps a bounded number of blocks, and the rest go back") {
+  using runtime::detail::FramePool;
+  FramePool pool;
+  std::vector<void*> blocks;
+  for (int i = 0; i < 3000; ++i)
+    blocks.push_back(pool.allocate(64));
+  for (void* block : blocks)
+    pool.free(block, 64);
+  CHECK(pool.kept_bytes() == FramePool::kMaxKeptBytes);  // 1,024 blocks of 64 bytes
+}
+
+TEST_CASE("frame pool: a task made on one thread can end on another") {
+  // Its frame joins the pool of the thread that frees it; both threads' pools are torn
+  // down at their exit.
+  std::optional<Task<int>> task;
+  std::thread maker([&] { task.emplace([]() -> Task<int> { co_return 7; }()); });
+  maker.join();
+  std::thread runner([&] {
+    Stepper stepper(std::move(*task));  // the frame dies with the stepper, on this thread
+    task.reset();
+    auto result = stepper.poll();
+    CHECK(result.is_ready());  // not REQUIRE: its throw would end this thread, not the test
+    if (result.is_ready()) CHECK(result.value() == 7);
+  });
+  runner.join();
+}

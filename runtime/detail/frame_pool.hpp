@@ -1,0 +1,61 @@
+// FramePool: the memory of coroutine frames, recycled on each thread.
+//
+// Every Task is a coroutine frame on the heap: a pipelined request of the client at
+// pipeline 1 makes five, a oneshot connection about a dozen, and each was a malloc and a
+// free, a sixth of the client's instructions per request at pipeline 1 (callgrind,
+// docs/BENCHMARKS.md). Frames come in few sizes, and one dies as the next of its size is
+// born, so a freed frame is kept in a free list for its size class, for the next frame of
+// that class: a pop to allocate, a push to free.
+//
+// Lists are per thread, so no lock: a frame made on one thread and freed on another (a
+// task spawned from main that ran on a worker) joins the list of the thread that frees it.
+// Each list keeps at most kMaxKeptBytes and hands the rest back to the heap, so a burst
+// (10,000 connections at once) does not stay pinned to a thread.
+//
+// Under AddressSanitizer, Task frames bypass the pool (allocate_frame): the sanitizer's
+// own allocator then reports a use of a freed frame, which recycling would hide. The pool
+// itself is tested directly (tests/test_task.cpp), so that build still runs its code.
+#pragma once
+
+#include <array>
+#include <cstddef>
+
+namespace runtime::detail {
+
+class FramePool {
+ public:
+  static constexpr std::size_t kGranule = 64;              // class k holds (k+1)*64 bytes
+  static constexpr std::size_t kClasses = 16;              // up to 1 KiB; larger: the heap
+  static constexpr std::size_t kMaxKeptBytes = 64 * 1024;  // per class
+
+  FramePool() = default;
+  FramePool(const FramePool&) = delete;
+  FramePool& operator=(const FramePool&) = delete;
+  ~FramePool();  // hands every kept block back to the heap
+
+  void* allocate(std::size_t size);
+  // `size` is what allocate() was asked for (a coroutine frame's delete is told its size).
+  void free(void* block, std::size_t size) noexcept;
+  std::size_t kept_bytes() const;
+
+ private:
+  struct FreeBlock {
+    FreeBlock* next;
+  };
+  struct List {
+    FreeBlock* head = nullptr;
+    std::size_t count = 0;
+  };
+  static bool pooled(std::size_t size) { return size > 0 && size <= kGranule * kClasses; }
+  static std::size_t class_of(std::size_t size) { return (size - 1) / kGranule; }
+  static std::size_t bytes_of(std::size_t klass) { return (klass + 1) * kGranule; }
+
+  std::array<List, kClasses> lists_{};
+};
+
+// The calling thread's pool, for Task's promise (task.hpp). After the thread's pool is
+// gone (a frame freed while the thread exits) they fall back to the heap.
+void* allocate_frame(std::size_t size);
+void free_frame(void* frame, std::size_t size) noexcept;
+
+}  // namespace runtime::detail
