@@ -80,16 +80,27 @@ void report_drop(std::exception_ptr error, const Connection& connection, Stats& 
   }
 }
 
-// oneshot, step 2: read the one request, bounded by the idle timeout. False when the peer
-// closed without asking anything. A coroutine of its own so that its frame (the receiver,
-// the decoder, the read's awaiter and its output) is freed before the work delay: a
-// connection waiting out its second keeps only ServeOneshot, which is what lets 10,000
-// waiting connections fit in a few MB (docs/BENCHMARKS.md).
-runtime::Task<bool> read_request(runtime::Socket& socket, const Config& config) {
+// oneshot: read the one request, bounded by the idle timeout. A coroutine of its own so
+// that its frame (the receiver, the decoder, the read's awaiter and its output) is freed
+// before the work delay: a connection waiting out its second keeps only ServeOneshot, which
+// is what lets 10,000 waiting connections fit in a few MB (docs/BENCHMARKS.md).
+//
+// A new connection's request is almost always here already, so the first look reads it at
+// once (asking Readable first would cost a MSG_PEEK per connection). When nothing at all
+// has come, the first look says kNothingYet instead of waiting, so that a silent peer
+// waits for its first byte holding the small Readable rather than this frame.
+runtime::Task<ServeOneshot::Asked> read_request(runtime::Socket& socket, const Config& config,
+                                                bool first_look) {
   runtime::TcpReceiver receiver(socket, config.max_frame);
-  auto request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
+  std::optional<std::optional<data_layer::Data>> request;
+  if (first_look) {
+    request = co_await runtime::poll_now(receiver.read_frame());
+    if (!request && receiver.idle()) co_return ServeOneshot::Asked::kNothingYet;
+  }
+  if (!request)
+    request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
   if (!request) throw idle_timeout(config);
-  co_return request->has_value();
+  co_return request->has_value() ? ServeOneshot::Asked::kRequest : ServeOneshot::Asked::kClosed;
 }
 
 // oneshot, step 4: the whole greeting, bounded by the idle timeout (a peer that never reads).
@@ -183,21 +194,28 @@ runtime::Poll<void> ServeOneshot::poll(runtime::Context& cx) {
 runtime::Poll<void> ServeOneshot::advance(runtime::Context& cx) {
   const Config& config = context_->config;
   if (std::holds_alternative<std::monostate>(step_)) {
-    // Wait for the first byte holding nothing but a small future: the receiver and its
-    // decoder are made only once there is something to read.
-    step_.emplace<FirstByte>(runtime::Readable(connection_.socket), config.idle_timeout);
+    step_.emplace<ReadRequest>(read_request(connection_.socket, config, /*first_look=*/true));
+  }
+  if (auto* read = std::get_if<ReadRequest>(&step_)) {
+    auto asked = read->poll(cx);
+    if (asked.is_pending()) return runtime::Pending{};
+    switch (asked.value()) {
+      case Asked::kClosed:
+        return runtime::Ready{};  // closed without asking: nothing owed
+      case Asked::kNothingYet:
+        step_.emplace<FirstByte>(runtime::Readable(connection_.socket), config.idle_timeout);
+        break;
+      case Asked::kRequest:
+        step_.emplace<Work>(config.work_delay());
+        break;
+    }
   }
   if (auto* first_byte = std::get_if<FirstByte>(&step_)) {
     auto arrived = first_byte->poll(cx);
     if (arrived.is_pending()) return runtime::Pending{};
     if (!arrived.value()) throw idle_timeout(config);
-    step_.emplace<ReadRequest>(read_request(connection_.socket, config));
-  }
-  if (auto* read = std::get_if<ReadRequest>(&step_)) {
-    auto asked = read->poll(cx);
-    if (asked.is_pending()) return runtime::Pending{};
-    if (!asked.value()) return runtime::Ready{};  // closed without asking: nothing owed
-    step_.emplace<Work>(config.work_delay());
+    step_.emplace<ReadRequest>(read_request(connection_.socket, config, /*first_look=*/false));
+    return advance(cx);  // read what came (once: this read waits, it does not come back here)
   }
   if (auto* work = std::get_if<Work>(&step_)) {
     if (work->poll(cx).is_pending()) return runtime::Pending{};

@@ -48,11 +48,12 @@ struct HandlerContext {
   runtime::Channel<int>& stopped;
 };
 
-// oneshot: wait for the first byte, read the one request, do the work, send the greeting,
-// close (docs/PROTOCOL.md). The same four steps as a coroutine would be four co_awaits,
-// and GCC gives each co_await its own slot in the frame: the coroutine took 376 bytes plus
-// a 96-byte task. As a hand-written future, the steps share one variant, and the spawned
-// task holds it inline: about 250 bytes a connection in all (docs/BENCHMARKS.md, memory).
+// oneshot: read the one request (waiting for its first byte first, if the first look found
+// nothing), do the work, send the greeting, close (docs/PROTOCOL.md). As a coroutine, each
+// step would be a co_await, and GCC gives each co_await its own slot in the frame: the
+// coroutine took 376 bytes plus a 96-byte task. As a hand-written future, the steps share one
+// variant, and the spawned task holds it inline: about 250 bytes a connection in all
+// (docs/BENCHMARKS.md, memory).
 class ServeOneshot {
  public:
   using Output = void;
@@ -61,14 +62,21 @@ class ServeOneshot {
   // Ready when the connection is done with, served or dropped (a drop is reported here).
   runtime::Poll<void> poll(runtime::Context& cx);
 
+  // What reading the request found (handler.cpp, read_request).
+  enum class Asked {
+    kRequest,     // a whole request
+    kClosed,      // the peer closed without asking anything: nothing is owed
+    kNothingYet,  // only from the first look: not one byte has come yet
+  };
+
  private:
   // The step the connection is in is the future it waits on. The first is made on the
   // first poll, not here: it points into connection_, which moves once more, into the task.
-  using FirstByte = runtime::WithTimeout<runtime::Readable>;  // 1. or the idle timeout
-  using ReadRequest = runtime::Task<bool>;                    // 2. false: closed, no request
+  using ReadRequest = runtime::Task<Asked>;                   // 1. the first look; again after 2.
+  using FirstByte = runtime::WithTimeout<runtime::Readable>;  // 2. only if nothing had come
   using Work = runtime::Sleep;                                // 3. the work delay
   using Reply = runtime::Task<void>;                          // 4. the greeting
-  using Step = std::variant<std::monostate, FirstByte, ReadRequest, Work, Reply>;
+  using Step = std::variant<std::monostate, ReadRequest, FirstByte, Work, Reply>;
 
   runtime::Poll<void> advance(runtime::Context& cx);
 
