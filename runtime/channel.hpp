@@ -7,6 +7,7 @@
 // the send wakes the worker's receiving task, which unparks the worker thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <mutex>
@@ -38,7 +39,7 @@ class Channel {
     std::vector<Waker> to_wake;
     {
       std::lock_guard lock(mutex_);
-      closed_ = true;
+      closed_.store(true, std::memory_order_release);
       drain_waiters(senders_, to_wake);
       drain_waiters(receivers_, to_wake);
     }
@@ -52,11 +53,10 @@ class Channel {
   }
 
   // close() was called: later sends fail. A channel that never carries a value can serve
-  // as a "stop" flag that tasks can also wait on (recv() is ready once it closes).
-  bool is_closed() {
-    std::lock_guard lock(mutex_);
-    return closed_;
-  }
+  // as a "stop" flag that tasks can also wait on (recv() is ready once it closes). No
+  // lock: a stream connection asks at every request, and the answer is only ever a
+  // moment old anyway (close() may come right after).
+  bool is_closed() const { return closed_.load(std::memory_order_acquire); }
 
  private:
   static void drain_waiters(detail::WaitList& list, std::vector<Waker>& out) {
@@ -67,6 +67,7 @@ class Channel {
   // A Send or Recv going away: it leaves the queue, and if it was woken but never acted on
   // the wake, the next waiter on its side gets it instead.
   void abandon(detail::WaitNode& node, bool done, detail::WaitList& list) {
+    if (!node.ever_linked) return;  // never queued: nothing to undo (WaitNode::ever_linked)
     Waker to_wake;
     {
       std::lock_guard lock(mutex_);
@@ -79,9 +80,9 @@ class Channel {
   std::mutex mutex_;
   std::deque<T> items_;
   std::size_t capacity_;
-  bool closed_ = false;
-  detail::WaitList senders_;    // waiting for room
-  detail::WaitList receivers_;  // waiting for an item
+  std::atomic<bool> closed_{false};  // written under mutex_, read with it or by is_closed()
+  detail::WaitList senders_;         // waiting for room
+  detail::WaitList receivers_;       // waiting for an item
 };
 
 // Both futures share one shape: try under the lock; if they cannot proceed, queue their
@@ -100,7 +101,7 @@ class Channel<T>::Send {
     Waker to_wake;
     {
       std::lock_guard lock(channel_->mutex_);
-      if (channel_->closed_) return finish(false);
+      if (channel_->closed_.load(std::memory_order_relaxed)) return finish(false);
       if (channel_->items_.size() >= channel_->capacity_) {
         node_.notified = false;
         node_.waker = cx.waker();
@@ -144,7 +145,7 @@ class Channel<T>::Recv {
     {
       std::lock_guard lock(channel_->mutex_);
       if (channel_->items_.empty()) {
-        if (channel_->closed_) return finish(std::nullopt);
+        if (channel_->closed_.load(std::memory_order_relaxed)) return finish(std::nullopt);
         node_.notified = false;
         node_.waker = cx.waker();
         if (!node_.linked) channel_->receivers_.push_back(node_);

@@ -43,6 +43,7 @@ Poll<Semaphore::Permit> Semaphore::Acquire::poll(Context& cx) {
 }
 
 Semaphore::Acquire::~Acquire() {
+  if (!node_.ever_linked) return;  // never queued: nothing to undo (WaitNode::ever_linked)
   Waker to_wake;
   {
     std::lock_guard lock(semaphore_->mutex_);

@@ -18,6 +18,10 @@ struct WaitNode {
   Waker waker;
   bool linked = false;
   bool notified = false;
+  // Set by the first push_back and never cleared. A node that was never queued is known to
+  // no other thread, so its owner may go away without taking the list's lock: a future is
+  // moved at every await, and each moved-from shell is destroyed (WaitList users' dtors).
+  bool ever_linked = false;
 };
 
 class WaitList {
@@ -29,7 +33,7 @@ class WaitList {
     node.next = nullptr;
     (tail_ ? tail_->next : head_) = &node;
     tail_ = &node;
-    node.linked = true;
+    node.linked = node.ever_linked = true;
   }
 
   void remove(WaitNode& node) {
