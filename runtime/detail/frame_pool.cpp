@@ -5,10 +5,10 @@
 namespace runtime::detail {
 
 FramePool::~FramePool() {
-  for (List& list : lists_) {
-    while (FreeBlock* block = list.head) {
-      list.head = block->next;
-      ::operator delete(block);
+  for (std::size_t klass = 0; klass < kClasses; ++klass) {
+    while (FreeBlock* block = lists_[klass].head) {
+      lists_[klass].head = block->next;
+      ::operator delete(block, bytes_of(klass));
     }
   }
 }
@@ -21,19 +21,18 @@ void* FramePool::allocate(std::size_t size) {
     --list.count;
     return block;
   }
-  // The whole class's size, so that any block of the list fits any frame of the class.
-  return ::operator new(bytes_of(class_of(size)));
+  return ::operator new(block_size(size));
 }
 
 void FramePool::free(void* block, std::size_t size) noexcept {
   if (!pooled(size)) {
-    ::operator delete(block);
+    ::operator delete(block, size);
     return;
   }
   const std::size_t klass = class_of(size);
   List& list = lists_[klass];
   if (list.count >= kMaxKeptBytes / bytes_of(klass)) {
-    ::operator delete(block);
+    ::operator delete(block, bytes_of(klass));
     return;
   }
   list.head = new (block) FreeBlock{list.head};
@@ -49,18 +48,6 @@ std::size_t FramePool::kept_bytes() const {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kBypass = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kBypass = true;
-#else
-constexpr bool kBypass = false;
-#endif
-#else
-constexpr bool kBypass = false;
-#endif
-
 // Trivially destructible, so still readable while the thread's other thread_locals are
 // being destroyed: a frame freed then must not reach a pool that is gone.
 thread_local bool t_pool_gone = false;
@@ -74,13 +61,21 @@ thread_local ThreadPool t_pool;
 }  // namespace
 
 void* allocate_frame(std::size_t size) {
-  if (kBypass || t_pool_gone) return ::operator new(size);
+  // Exact under ASan, so that it reports an overrun of the frame itself.
+  if (kFramesBypassPool) return ::operator new(size);
+  if (t_pool_gone) return ::operator new(FramePool::block_size(size));
   return t_pool.pool.allocate(size);
 }
 
 void free_frame(void* frame, std::size_t size) noexcept {
-  if (kBypass || t_pool_gone) {
-    ::operator delete(frame);
+  // Sized, so that ASan checks the premise all of this rests on: delete is told the size
+  // that new was asked for.
+  if (kFramesBypassPool) {
+    ::operator delete(frame, size);
+    return;
+  }
+  if (t_pool_gone) {
+    ::operator delete(frame, FramePool::block_size(size));
     return;
   }
   t_pool.pool.free(frame, size);

@@ -38,6 +38,13 @@ class FramePool {
   void free(void* block, std::size_t size) noexcept;
   std::size_t kept_bytes() const;
 
+  // The bytes a block for a frame of `size` has: its whole class's size when pooled, so a
+  // block fits any frame of its class, whichever list it joins. A frame made from the
+  // heap after its thread's pool is gone must have it too: another thread may keep it.
+  static std::size_t block_size(std::size_t size) {
+    return pooled(size) ? bytes_of(class_of(size)) : size;
+  }
+
  private:
   struct FreeBlock {
     FreeBlock* next;
@@ -53,8 +60,21 @@ class FramePool {
   std::array<List, kClasses> lists_{};
 };
 
+// Under AddressSanitizer (see above).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kFramesBypassPool = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kFramesBypassPool = true;
+#else
+inline constexpr bool kFramesBypassPool = false;
+#endif
+#else
+inline constexpr bool kFramesBypassPool = false;
+#endif
+
 // The calling thread's pool, for Task's promise (task.hpp). After the thread's pool is
-// gone (a frame freed while the thread exits) they fall back to the heap.
+// gone (a frame made or freed while the thread exits) they fall back to the heap.
 void* allocate_frame(std::size_t size);
 void free_frame(void* frame, std::size_t size) noexcept;
 
