@@ -31,6 +31,10 @@ struct PollEvent {
   // The peer's end of stream has arrived (its FIN) and the socket reports no error, hang-up
   // or urgent data: every byte the peer sent is queued here already, so a read that drains
   // the socket has reached the end, and the read that would only say 0 can be skipped.
+  // (EPOLLRDHUP. After our own shutdown(SHUT_WR) the peer's FIN comes as EPOLLHUP instead,
+  // so this stays false and the read of 0 is made. We never shutdown(SHUT_RD): on Linux
+  // that raises EPOLLRDHUP too, while data arriving later is still queued, which would
+  // make this unsound.)
   bool clean_end;
   // Nothing to read when the wait answered, and the backend knows it: epoll reports both
   // directions in every event, and reports the next arrival as a new event, so a reader
@@ -45,6 +49,9 @@ class Poller {
   ~Poller();
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
+
+  // "epoll" or "poll": the backend this program was linked with (make POLLER=...).
+  static const char* backend();
 
   void set_interest(int fd, bool read, bool write);
   // The parker's wake-up fd: watched for reading only, for good. An eventfd is always

@@ -30,6 +30,10 @@ Poller::Poller() : impl_(std::make_unique<Impl>()) {
   if (impl_->epoll_fd < 0) fail("epoll_create1");
 }
 
+const char* Poller::backend() {
+  return "epoll";
+}
+
 Poller::~Poller() {
   close(impl_->epoll_fd);
 }
@@ -64,8 +68,12 @@ void Poller::forget(int fd) {
   // close() removes the fd from the epoll set (we never dup it, so the descriptor is the
   // last reference to the open file): EPOLL_CTL_DEL would be a system call per connection
   // for nothing. A program that embeds the runtime and forks would break that premise
-  // between fork and exec; the cost would be stray wake-ups for a later socket that reuses
-  // the number (a woken task polls, finds nothing, and waits again), never a lost one.
+  // between fork and exec, and then a later socket that reuses the number could be handed
+  // the old socket's events. Those are not only stray wake-ups: one that says "nothing to
+  // read" (PollEvent::not_readable) would clear the new socket's read hint after its data
+  // was reported, and its reader would wait for ever; one that says "writable, no error"
+  // would prove a connect still in its handshake. Such a program must not skip the DEL:
+  // remove() does it.
   if (static_cast<std::size_t>(fd) < impl_->added.size()) impl_->added[fd] = false;
 }
 

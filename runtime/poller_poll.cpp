@@ -37,6 +37,10 @@ struct Poller::Impl {
 Poller::Poller() : impl_(std::make_unique<Impl>()) {}
 Poller::~Poller() = default;
 
+const char* Poller::backend() {
+  return "poll";
+}
+
 void Poller::set_interest(int fd, bool read, bool write) {
   auto& interest = impl_->interest;
   if (static_cast<std::size_t>(fd) >= interest.size()) interest.resize(fd + 1, 0);

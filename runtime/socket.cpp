@@ -22,6 +22,7 @@ Socket::Socket(Socket&& other) noexcept
       reactor_(std::exchange(other.reactor_, nullptr)),
       reader_(std::move(other.reader_)),
       writer_(std::move(other.writer_)) {
+  other.forget_reactor_state();           // the empty shell knows nothing of a socket
   if (reactor_) reactor_->attach(*this);  // the reactor must find us at our new address
 }
 
@@ -37,6 +38,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
     reactor_ = std::exchange(other.reactor_, nullptr);
     reader_ = std::move(other.reader_);
     writer_ = std::move(other.writer_);
+    other.forget_reactor_state();
     if (reactor_) reactor_->attach(*this);
   }
   return *this;
