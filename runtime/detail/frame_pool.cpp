@@ -3,12 +3,25 @@
 #include <new>
 
 namespace runtime::detail {
+namespace {
+
+// Sized where the compiler offers it (clang before 19 only with -fsized-deallocation), so
+// that AddressSanitizer checks each delete is told the size its new was asked for.
+void delete_block(void* block, [[maybe_unused]] std::size_t size) noexcept {
+#if defined(__cpp_sized_deallocation)
+  ::operator delete(block, size);
+#else
+  ::operator delete(block);
+#endif
+}
+
+}  // namespace
 
 FramePool::~FramePool() {
   for (std::size_t klass = 0; klass < kClasses; ++klass) {
     while (FreeBlock* block = lists_[klass].head) {
       lists_[klass].head = block->next;
-      ::operator delete(block, bytes_of(klass));
+      delete_block(block, bytes_of(klass));
     }
   }
 }
@@ -26,13 +39,13 @@ void* FramePool::allocate(std::size_t size) {
 
 void FramePool::free(void* block, std::size_t size) noexcept {
   if (!pooled(size)) {
-    ::operator delete(block, size);
+    delete_block(block, size);
     return;
   }
   const std::size_t klass = class_of(size);
   List& list = lists_[klass];
   if (list.count >= kMaxKeptBytes / bytes_of(klass)) {
-    ::operator delete(block, bytes_of(klass));
+    delete_block(block, bytes_of(klass));
     return;
   }
   list.head = new (block) FreeBlock{list.head};
@@ -68,14 +81,12 @@ void* allocate_frame(std::size_t size) {
 }
 
 void free_frame(void* frame, std::size_t size) noexcept {
-  // Sized, so that ASan checks the premise all of this rests on: delete is told the size
-  // that new was asked for.
   if (kFramesBypassPool) {
-    ::operator delete(frame, size);
+    delete_block(frame, size);
     return;
   }
   if (t_pool_gone) {
-    ::operator delete(frame, FramePool::block_size(size));
+    delete_block(frame, FramePool::block_size(size));
     return;
   }
   t_pool.pool.free(frame, size);
