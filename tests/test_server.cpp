@@ -420,6 +420,25 @@ TEST_CASE("server: a peer that resets the connection costs only that connection"
   }
 }
 
+// A reset before any byte is a reset too, in both modes: it used to pass for a clean
+// close in oneshot whenever the MSG_PEEK probe took the error (a peek clears it), so port
+// scanners and health checks went uncounted, or counted, by a race.
+TEST_CASE("server: a peer that resets before sending anything is counted as a reset") {
+  for (Mode mode : kModes) {
+    CAPTURE(data_layer::to_string(mode));
+    Running running(config_for(mode));
+    {
+      Client rude(running.port);
+      wait_until_accepted(running, 1);
+      rude.reset();
+    }
+    expect_served(running.port, mode);
+    const Summary summary = running.stop();
+    CHECK(summary.errors_of("reset") == 1);
+    CHECK(summary.errors.size() == 1);
+  }
+}
+
 TEST_CASE("server stream: a peer that never reads its replies is dropped, others are served") {
   Config config = config_for(Mode::kStream);
   config.idle_timeout = 300ms;
