@@ -1,7 +1,9 @@
 // Task<T>: poll-driven coroutines (task.hpp). Every test drives the task by hand with the
 // step-by-step harness, so each poll, each wake and each resumption is visible.
 #include <doctest/doctest.h>
-#include <malloc.h>  // malloc_usable_size (glibc)
+#if defined(__linux__)
+#include <malloc.h>  // malloc_usable_size (glibc and musl)
+#endif
 
 #include <cstring>
 #include <memory>
@@ -396,9 +398,11 @@ TEST_CASE("frame pool: a frame made after the thread's pool is gone has its clas
   });
   exiting.join();
   REQUIRE(frame != nullptr);
+#if defined(__linux__)
   if constexpr (!runtime::detail::kFramesBypassPool) {
     REQUIRE(malloc_usable_size(frame) >= runtime::detail::FramePool::block_size(100));
   }
+#endif
   runtime::detail::free_frame(frame, 100);  // kept by this thread's pool
   void* next = runtime::detail::allocate_frame(128);
   std::memset(next, 0xab, 128);  // the whole frame is ours to write (ASan checks it)
