@@ -87,6 +87,8 @@ int run_parsed(Options options, Output output) {
     return 2;
   }
   fit_concurrency(options, output.err);
+  // Before the executor threads exist (runtime/fd_limit.hpp says why).
+  runtime::reserve_fd_table(options.concurrency + kSpareFds + options.threads * 2);
   // -v lines go where the summary would, except that --json keeps stdout to its one line.
   std::mutex lines_mutex;
   std::ostream& lines = options.json ? output.err : output.out;

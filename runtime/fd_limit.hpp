@@ -11,4 +11,14 @@ namespace runtime {
 // stands), and returns what is now allowed.
 std::size_t raise_fd_limit();
 
+// Grows the process's descriptor table now to hold `count` descriptors (at most the soft
+// limit; best effort), for a program about to open that many. Call it while the process
+// has one thread. Linux grows the table as descriptors are opened, by doubling, and in a
+// process of more than one thread each growth waits for an RCU grace period (in
+// expand_fdtable): milliseconds, inside the accept() or socket() that needed it. A server
+// that meets 10,000 connections at once grows its table eight times just then, its accept
+// queue overflows, and dropped handshakes are retried a second or more later
+// (docs/BENCHMARKS.md). The table is never shrunk, so once is enough.
+void reserve_fd_table(std::size_t count);
+
 }  // namespace runtime

@@ -1,6 +1,7 @@
 // bin/server: parse the command line, start the Server, print where it listens, and wait
 // for SIGINT/SIGTERM. See server/server.hpp for the parts and docs/ARCHITECTURE.md for the
 // path of a request.
+#include <cstddef>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -9,6 +10,10 @@
 #include "server/config.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
+
+namespace {
+constexpr std::size_t kSpareFds = 64;
+}  // namespace
 
 int main(int argc, char** argv) {
   std::optional<server::Config> config;
@@ -24,6 +29,9 @@ int main(int argc, char** argv) {
   }
   server::set_log_level(config->log_level);
   runtime::raise_fd_limit();  // 10,000 connections need more than 1,024 fds
+  // Before the server's threads exist (runtime/fd_limit.hpp says why); a few more for the
+  // listener, the workers' reactors and the shutdown pipe.
+  runtime::reserve_fd_table(config->max_connections + kSpareFds);
 
   server::Server server(*config);
   server.install_signal_handlers();
