@@ -92,13 +92,15 @@ void report_drop(std::exception_ptr error, const Connection& connection, Stats& 
 runtime::Task<ServeOneshot::Asked> read_request(runtime::Socket& socket, const Config& config,
                                                 bool first_look) {
   runtime::TcpReceiver receiver(socket, config.max_frame);
-  std::optional<std::optional<data_layer::Data>> request;
+  // The request's checked bytes, not a Data: oneshot answers the greeting whatever was
+  // asked, so the request is only checked (docs/PROTOCOL.md), never used.
+  std::optional<std::optional<data_layer::ByteView>> request;
   if (first_look) {
-    request = co_await runtime::poll_now(receiver.read_frame());
+    request = co_await runtime::poll_now(receiver.read_frame_bytes());
     if (!request && receiver.idle()) co_return ServeOneshot::Asked::kNothingYet;
   }
   if (!request)
-    request = co_await runtime::with_timeout(receiver.read_frame(), config.idle_timeout);
+    request = co_await runtime::with_timeout(receiver.read_frame_bytes(), config.idle_timeout);
   if (!request) throw idle_timeout(config);
   co_return request->has_value() ? ServeOneshot::Asked::kRequest : ServeOneshot::Asked::kClosed;
 }
