@@ -42,7 +42,7 @@ void Executor::poll_ready() {
 }
 
 void Executor::wait_for_work() {
-  if (queue_->has_local() || policy_ == Policy::kBusyPoll) {
+  if (queue_->has_local()) {
     reactor_.turn(Reactor::Wait::kNo);  // more work is ready: just collect I/O and timers
   } else if (!spin()) {
     park();
@@ -66,7 +66,7 @@ void Executor::poll_task(detail::TaskHeader* task) {
     ++polls_;
     if (task->run()) {
       unlink(task);
-    } else if (policy_ == Policy::kBusyPoll) {
+    } else if (policy_ == Policy::kBusyPoll && task != root_) {
       task->schedule();  // the book: pending means "poll me again", whatever the waker says
     }
   }
@@ -83,6 +83,7 @@ void Executor::park() {
     return;
   }
   ++parks_;
+  if (on_park_) on_park_();
   reactor_.turn(Reactor::Wait::kUntilNextTimer);
   parker.finish_park();
 }

@@ -18,19 +18,22 @@
 //   5. the reactor wakes the tasks whose fds are ready and whose timers are due: they
 //      form the next batch.
 //
-// Policy::kBusyPoll reproduces the book's policy (every pending task is re-queued at once
-// and the thread never parks), so benchmarks can show what the waker saves.
+// Policy::kBusyPoll reproduces the book's policy, so benchmarks can show what the waker
+// saves: every pending spawned task is re-queued at once, whatever its waker says, and the
+// thread parks only when no spawned task is left to poll, as the book's worker parks when
+// its executor holds no task. block_on's own task stands for the book's loop around the
+// executor, which is not a task there: it is polled when woken, like any task here.
 //
 // Why spin before parking: a thread that parks must be woken, by the kernel, when the next
-// event comes, and on the 2-core VM the benchmarks run on that has cost from 1 to 40 µs
-// (the VM's day decides), against about a microsecond for a look at the reactor. Under load the
-// next event is usually that close. The spins are bounded, so a thread with nothing to do still
-// parks within about 100 µs and an idle server uses no CPU (docs/RUNTIME.md, docs/BENCHMARKS.md).
+// event comes, which costs far more than one look at the reactor, and under load the next
+// event is usually that close. The spins are bounded, so a thread with nothing to do still
+// parks soon and an idle server uses no CPU (docs/RUNTIME.md, "Spinning before a park").
 #pragma once
 
 #include <atomic>
 #include <cassert>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -60,18 +63,18 @@ class Executor {
   // Runs `future` as a task of this executor. Callable from any thread, and from a task.
   template <Future F>
   JoinHandle<OutputOf<F>> spawn(F future) {
-    auto* task = new detail::SpawnedTask<F>(std::move(future), queue_);
-    link(task);
-    task->schedule();
-    return JoinHandle<OutputOf<F>>(task);
+    return JoinHandle<OutputOf<F>>(start(std::move(future)));
   }
 
   // The synchronous entry point: runs this executor on the calling thread until `future`
   // completes, and returns its output (or rethrows what it threw).
   template <Future F>
   OutputOf<F> block_on(F future) {
-    auto handle = spawn(std::move(future));
+    auto* task = start(std::move(future));
+    JoinHandle<OutputOf<F>> handle(task);
+    root_ = task;
     drive_until([&] { return handle.is_finished(); });
+    root_ = nullptr;
     const Waker finished = Waker::noop();  // the task is done: nothing will need waking
     Context cx(finished);
     if constexpr (std::is_void_v<OutputOf<F>>) {
@@ -86,6 +89,10 @@ class Executor {
 
   // The executor running on this thread (inside block_on or run), or null.
   static Executor* current();
+
+  // Called on this executor's thread each time it is about to block in the reactor (Tokio's
+  // on_thread_park): the server's workers log the book's "One is sleeping" there.
+  void on_park(std::function<void()> hook) { on_park_ = std::move(hook); }
 
   Reactor& reactor() { return reactor_; }
   std::size_t tasks_alive() const { return alive_.load(std::memory_order_relaxed); }
@@ -121,6 +128,13 @@ class Executor {
       wait_for_work();     // 4. and 5.
     }
   }
+  template <Future F>
+  detail::SpawnedTask<F>* start(F future) {
+    auto* task = new detail::SpawnedTask<F>(std::move(future), queue_);
+    link(task);
+    task->schedule();
+    return task;
+  }
   void poll_ready();
   void wait_for_work();
   void poll_task(detail::TaskHeader* task);
@@ -142,6 +156,8 @@ class Executor {
   std::atomic<std::size_t> alive_{0};
 
   std::vector<detail::TaskHeader*> batch_;
+  detail::TaskHeader* root_ = nullptr;  // block_on's task, which kBusyPoll does not re-queue
+  std::function<void()> on_park_;
   std::uint64_t polls_ = 0;
   std::uint64_t parks_ = 0;
 };

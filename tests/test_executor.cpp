@@ -242,13 +242,55 @@ TEST_CASE("executor: Policy::kBusyPoll re-polls pending tasks but still complete
   Signal signal;
   JoinHandle<void> waiting = executor.spawn(signal.wait());
   int polls = 0;
-  CHECK(executor.block_on(PendingWithoutWake{5, &polls}) == 6);
+  // Spawned: block_on's own task is polled when woken, under either policy (below).
+  JoinHandle<int> no_wake = executor.spawn(PendingWithoutWake{5, &polls});
+  CHECK(executor.block_on(std::move(no_wake)) == 6);
   CHECK(signal.polls() >= 5);  // re-polled with no wake at all
   CHECK(executor.parks() == 0);
   signal.notify();
   executor.run();
   CHECK(waiting.is_finished());
   CHECK(executor.tasks_alive() == 0);
+}
+
+// The book's worker parks when its executor holds no task; block_on's task stands for the
+// book's loop around the executor, so with only that task waiting, the thread parks.
+TEST_CASE("executor: Policy::kBusyPoll parks when no spawned task is left to poll") {
+  Executor executor(Executor::Policy::kBusyPoll, /*spins=*/0);
+  Signal signal;
+  std::thread notifier([&] {
+    // Bounded: until the executor's thread has announced its park, then wake it.
+    for (int look = 0; look < 10'000'000; ++look) {
+      if (executor.parker().state() == runtime::Parker::State::kParked) break;
+      std::this_thread::yield();
+    }
+    signal.notify();
+  });
+  executor.block_on(signal.wait());
+  notifier.join();
+  CHECK(executor.parks() >= 1);
+  CHECK(signal.polls() == 2);  // the first look, then once when woken: no busy re-polls
+}
+
+TEST_CASE("executor: on_park runs on the executor's thread just before each park") {
+  Executor executor(Executor::Policy::kWakeDriven, /*spins=*/0);
+  Signal signal;
+  std::atomic<int> hooked{0};
+  std::thread::id hook_thread;
+  executor.on_park([&] {
+    hook_thread = std::this_thread::get_id();
+    hooked.fetch_add(1);
+  });
+  std::thread notifier([&] {
+    for (int look = 0; look < 10'000'000 && hooked.load() == 0; ++look)  // bounded
+      std::this_thread::yield();
+    signal.notify();
+  });
+  executor.block_on(signal.wait());
+  notifier.join();
+  CHECK(hooked.load() == 1);
+  CHECK(executor.parks() == 1);
+  CHECK(hook_thread == std::this_thread::get_id());
 }
 
 TEST_CASE("executor: destroying an executor cancels its live tasks") {
