@@ -14,7 +14,7 @@
 //      follows them;
 //   4. the connection's failure, if any, is counted once under the decoder's kind for the
 //      input (never as idle_timeout, io or internal), and the handler leaves nothing behind:
-//      no task alive, its InFlight guard released, its socket closed.
+//      no task alive, its Shutdown::Guard released, its socket closed.
 // The expected frames come from data_layer's FrameDecoder fed the whole stream at once; the
 // frame_decoder target checks that decoder against the protocol page.
 //
@@ -43,7 +43,6 @@
 
 #include "data_layer/data.hpp"
 #include "data_layer/frame_decoder.hpp"
-#include "runtime/channel.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/readable.hpp"
 #include "runtime/socket.hpp"
@@ -55,8 +54,8 @@
 #include "server/config.hpp"
 #include "server/connection.hpp"
 #include "server/handler.hpp"
-#include "server/in_flight.hpp"
 #include "server/log.hpp"
+#include "server/shutdown.hpp"
 #include "server/stats.hpp"
 
 namespace fuzz {
@@ -80,9 +79,11 @@ void require(bool ok, const char* what) {
   std::abort();
 }
 
-server::Config config_for(server::Mode mode) {
+server::Config config_for(server::Mode mode,
+                          server::OneshotHandler handler = server::OneshotHandler::kCoroutine) {
   server::Config config;
   config.mode = mode;
+  config.oneshot_handler = handler;
   config.delay = 0ms;
   config.max_frame = kMaxFrame;
   config.idle_timeout = kIdleTimeout;
@@ -182,20 +183,23 @@ std::array<int, 2> make_socketpair() {
   return fds;
 }
 
-// Runs handle_connection() on `executor` for one connection whose peer sends `bytes`.
+// Runs spawn_handler() on `executor` for one connection whose peer sends `bytes`.
 Outcome serve(runtime::Executor& executor, const server::Config& config, ByteView bytes,
               std::size_t max_write, std::uint32_t seed) {
   const auto fds = make_socketpair();
   runtime::Socket peer(fds[1]);
   Outcome out;
-  runtime::Channel<int> stopped(1);  // never closed: the shutdown path is not under test here
-  server::InFlight in_flight;
-  server::HandlerContext context{config, out.stats, stopped};
+  server::Shutdown shutdown(config.grace);  // never begun: the shutdown path is not under test here
+  server::HandlerContext context{config, out.stats, shutdown};
   server::Connection connection{1, runtime::Socket(fds[0]), {}};
-  auto handler =
-      executor.spawn(server::handle_connection(std::move(connection), in_flight.enter(), context));
-  out.reply = executor.block_on(exchange(peer, bytes, max_write, seed, std::move(handler)));
-  out.in_flight = in_flight.count();
+  out.reply = executor.block_on(
+      [](runtime::Socket& peer, ByteView bytes, std::size_t max_write, std::uint32_t seed,
+         server::Connection connection, server::Shutdown& shutdown,
+         server::HandlerContext& context) -> runtime::Task<std::optional<Bytes>> {
+        auto handler = server::spawn_handler(std::move(connection), shutdown.enter(), context);
+        co_return co_await exchange(peer, bytes, max_write, seed, std::move(handler));
+      }(peer, bytes, max_write, seed, std::move(connection), shutdown, context));
+  out.in_flight = shutdown.in_flight();
   out.tasks_alive = executor.tasks_alive();
   return out;
 }
@@ -246,7 +250,7 @@ void check(server::Mode mode, ByteView bytes, const Outcome& outcome) {
   require(outcome.stats.errors == expected_errors(mode, expected),
           "the connection's failure was not counted once under the input's error kind");
   require(outcome.stats.connections == 1, "the connection was not counted");
-  require(outcome.in_flight == 0, "the handler's InFlight guard outlived it");
+  require(outcome.in_flight == 0, "the handler's Shutdown::Guard outlived it");
   require(outcome.tasks_alive == 0, "a task outlived the exchange");
 }
 
@@ -255,10 +259,13 @@ void run_one(const std::uint8_t* data, std::size_t size) {
   // One executor for every run, as a worker has one for all its connections.
   static runtime::Executor executor;
   static const server::Config oneshot = config_for(server::Mode::kOneshot);
+  static const server::Config fused =
+      config_for(server::Mode::kOneshot, server::OneshotHandler::kFused);
   static const server::Config stream = config_for(server::Mode::kStream);
   constexpr std::array<std::size_t, 8> kMaxWrites = {1, 2, 3, 7, 11, 64, 700, 4096};
 
-  const server::Config& config = (data[0] & 1) ? stream : oneshot;
+  // Bit 0: the mode; bits 1-3: the peer's largest write; bit 4: oneshot's handler.
+  const server::Config& config = (data[0] & 1) ? stream : (data[0] & 16) ? fused : oneshot;
   const std::size_t max_write = kMaxWrites[data[0] >> 1 & 7];
   const std::uint32_t seed = 0x9E3779B9u ^ (std::uint32_t{data[1]} * 0x01000193u);
   const ByteView bytes(data + 2, size - 2);

@@ -12,6 +12,12 @@ using cli::parse_millis;
 using cli::parse_number;
 using cli::UsageError;
 
+OneshotHandler parse_handler(std::string_view text) {
+  if (text == "coroutine") return OneshotHandler::kCoroutine;
+  if (text == "fused") return OneshotHandler::kFused;
+  throw UsageError("--handler wants coroutine or fused, not '" + std::string(text) + "'");
+}
+
 LogLevel parse_level(std::string_view text) {
   if (auto level = parse_log_level(text)) return *level;
   throw UsageError("--log-level wants error, warn, info or debug, not '" + std::string(text) + "'");
@@ -43,6 +49,7 @@ const cli::FlagTable<Parsed>& flags() {
                  p.config.workers = static_cast<unsigned>(parse_number("--workers", v, 1, 1024));
                }},
               {"--mode", [](Parsed& p, V v) { p.config.mode = cli::parse_mode(v); }},
+              {"--handler", [](Parsed& p, V v) { p.config.oneshot_handler = parse_handler(v); }},
               {"--delay-ms",
                [](Parsed& p, V v) { p.config.delay = parse_millis("--delay-ms", v, 0); }},
               {"--max-frame",
@@ -99,6 +106,10 @@ std::string usage() {
          "  --port N               port; 0 picks a free one (default 7878)\n"
          "  --workers N            worker threads (default 3)\n"
          "  --mode oneshot|stream  exchange mode (default oneshot)\n"
+         "  --handler coroutine|fused\n"
+         "                         oneshot's handler: the book's handle_client coroutine\n"
+         "                         (default), or the same steps fused into one future, which\n"
+         "                         keeps less memory per waiting connection\n"
          "  --delay-ms N           simulated work per request (default 1000 oneshot, 0 stream)\n"
          "  --max-frame N          largest field3 accepted, bytes (default 1048576)\n"
          "  --max-connections N    connections open at once (default 65536)\n"
@@ -107,8 +118,9 @@ std::string usage() {
          "  --log-level LEVEL      error, warn, info or debug (default info)\n"
          "  --spin N               looks for work a worker takes before it parks (default 50;\n"
          "                         0: park at once)\n"
-         "  --busy-poll            workers re-poll every pending task and never park: the\n"
-         "                         book's policy, for teaching and benchmarks; burns CPU\n"
+         "  --busy-poll            workers re-poll every pending handler at once and park\n"
+         "                         only with none: the book's policy, for teaching and\n"
+         "                         benchmarks; burns CPU while connections are open\n"
          "  --help                 this text\n"
          "\n"
          "Prints 'listening on HOST:PORT' once ready. SIGINT/SIGTERM stop it gracefully;\n"

@@ -23,6 +23,11 @@ namespace server {
 using cli::UsageError;   // what parse_command_line throws for a bad command line
 using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
 
+// Which future serves a oneshot connection: handle_client, the book's coroutine, or the
+// same steps fused by hand into one future (fused_oneshot.hpp), which holds less memory per
+// waiting connection.
+enum class OneshotHandler { kCoroutine, kFused };
+
 // "Never": a year, far beyond any run, and still far from overflowing a deadline.
 constexpr std::chrono::milliseconds kNoIdleTimeout = std::chrono::hours(24 * 365);
 
@@ -31,6 +36,7 @@ struct Config {
   std::uint16_t port = 7878;  // 0: the kernel picks a free port; Server::start() says which
   unsigned workers = 3;       // the book's three worker threads
   Mode mode = Mode::kOneshot;
+  OneshotHandler oneshot_handler = OneshotHandler::kCoroutine;
   // The simulated work per request. Unset means the mode's default: 1 s in oneshot, as
   // in the book, and none in stream, where the interesting cost is the I/O.
   std::optional<std::chrono::milliseconds> delay;
@@ -45,10 +51,11 @@ struct Config {
   std::chrono::milliseconds grace{10000};
   LogLevel log_level = LogLevel::kInfo;
   // A teaching and benchmark switch: the workers use the book's policy (re-poll every
-  // pending task at once, never park), so a run can show what the waker saves. Burns CPU.
+  // pending handler at once; park only with none), so a run can show what the waker saves.
+  // Burns CPU while connections are open.
   bool busy_poll = false;
   // Looks at the reactor a worker takes before it parks (runtime/executor.hpp: a park and
-  // its wake-up cost far more than a look on a loaded VM); 0 parks at once.
+  // its wake-up cost far more than a look); 0 parks at once.
   unsigned spins = runtime::Executor::kDefaultSpins;
 
   std::chrono::milliseconds work_delay() const;

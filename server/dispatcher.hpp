@@ -21,7 +21,7 @@
 #include "runtime/semaphore.hpp"
 #include "runtime/task.hpp"
 #include "runtime/tcp_listener.hpp"
-#include "server/shutdown.hpp"
+#include "server/shutdown_signal.hpp"
 #include "server/stats.hpp"
 #include "server/worker.hpp"
 

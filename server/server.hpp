@@ -5,7 +5,8 @@
 //   dispatcher.hpp  accepts, takes a --max-connections permit, hands out round-robin
 //   worker.hpp      a thread with its own executor, one handler task per connection
 //   handler.hpp     one connection's exchange, oneshot or stream, and its failures
-//   shutdown.hpp    the self-pipe that carries SIGINT/SIGTERM into the dispatcher's loop
+//   shutdown_signal.hpp  the self-pipe that carries SIGINT/SIGTERM into the dispatcher's loop
+//   shutdown.hpp    a worker's side of a graceful stop: stopping, in flight, grace, cut short
 //   stats.hpp       what is counted, and the summary printed at the end
 //   log.hpp         leveled, one line per event on stderr
 //
@@ -23,7 +24,7 @@
 #include "runtime/semaphore.hpp"
 #include "server/config.hpp"
 #include "server/dispatcher.hpp"
-#include "server/shutdown.hpp"
+#include "server/shutdown_signal.hpp"
 #include "server/stats.hpp"
 #include "server/worker.hpp"
 

@@ -1,12 +1,17 @@
-#include "server/shutdown.hpp"
+#include "server/shutdown_signal.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <system_error>
+
+#include "runtime/socket.hpp"
+#include "runtime/tcp_receiver.hpp"
 
 namespace server {
 namespace {
@@ -30,12 +35,20 @@ extern "C" void on_signal(int) {
   if (fd >= 0) write_byte(fd);
 }
 
+// The signal's reading end, seen as a runtime Socket for as long as one wait lasts. The
+// descriptor stays the signal's: it is released, never closed, however the wait ends
+// (read, or cancelled by the when_any it is part of).
+struct BorrowedSocket {
+  runtime::Socket socket;
+  ~BorrowedSocket() { (void)socket.release(); }
+};
+
 }  // namespace
 
 ShutdownSignal::ShutdownSignal() {
   int fds[2];
-  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
-    throw std::system_error(errno, std::generic_category(), "pipe2");
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+    throw std::system_error(errno, std::generic_category(), "socketpair");
   }
   read_fd_ = fds[0];
   write_fd_ = fds[1];
@@ -52,8 +65,16 @@ void ShutdownSignal::notify() const {
   write_byte(write_fd_);
 }
 
-ShutdownSignal::Notified ShutdownSignal::notified() {
-  return Notified(read_fd_);
+runtime::Task<void> ShutdownSignal::notified() {
+  // The dispatcher's accept loop runs beside this wait (when_any), so the wait is polled
+  // for every accepted connection; the receiver asks recv only after the reactor reports
+  // the socket readable, so those polls cost no system call.
+  BorrowedSocket end{runtime::Socket(read_fd_)};
+  runtime::TcpReceiver receiver(end.socket);
+  std::array<std::uint8_t, 1> byte{};
+  // 0 would mean the writing end was closed: nobody can notify any more, which says stop
+  // just as well (it cannot happen while this ShutdownSignal lives, as it holds both ends).
+  (void)co_await receiver.read_some(byte);
 }
 
 void ShutdownSignal::install_handlers(ShutdownSignal& signal) {
@@ -64,29 +85,6 @@ void ShutdownSignal::install_handlers(ShutdownSignal& signal) {
   action.sa_flags = SA_RESTART;  // other threads' system calls carry on undisturbed
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
-}
-
-runtime::Poll<void> ShutdownSignal::Notified::poll(runtime::Context& cx) {
-  // The dispatcher's task is polled for every connection it accepts, and this future with
-  // it (when_any). Once a read found the pipe empty, only the reactor can say a byte came:
-  // until it does, looking again is a read(2) per connection that answers EAGAIN.
-  if (watch_ && !watch_.maybe_readable()) {
-    watch_.wait_readable(cx);
-    return runtime::Pending{};
-  }
-  for (;;) {
-    char byte;
-    const ssize_t n = ::read(fd_, &byte, 1);
-    if (n == 1) return runtime::Ready{};
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-      throw std::system_error(errno, std::generic_category(), "read shutdown pipe");
-    }
-    if (!watch_) watch_ = runtime::Socket(fd_);
-    watch_.note_drained();
-    watch_.wait_readable(cx);
-    return runtime::Pending{};
-  }
 }
 
 }  // namespace server

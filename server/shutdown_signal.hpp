@@ -2,31 +2,30 @@
 // from another thread (Server::request_shutdown, tests).
 //
 // A signal handler may do almost nothing safely; write(2) is one of the few things it may
-// do. So a notification is one byte written to a pipe (the self-pipe trick), and the
-// dispatcher awaits notified(): a future that reads one byte, or registers the pipe's read
-// end with the dispatcher's reactor and waits until it is readable. Each notification is
-// one byte, so a second SIGINT is a second notification (it cuts the grace period short).
+// do. So a notification is one byte written to a socket pair (the self-pipe trick), and the
+// dispatcher awaits notified(): a task that reads one byte with a TcpReceiver, which waits
+// in the dispatcher's reactor until the byte comes. A socket pair rather than a pipe, so
+// that the reading end is a socket like any other and the runtime's receiver reads it
+// as it reads a connection. Each notification is one byte, so a second SIGINT is a second
+// notification (it cuts the grace period short).
 #pragma once
 
-#include "runtime/future.hpp"
-#include "runtime/socket.hpp"
+#include "runtime/task.hpp"
 
 namespace server {
 
 class ShutdownSignal {
  public:
-  class Notified;
-
-  ShutdownSignal();  // throws std::system_error if the pipe cannot be made
+  ShutdownSignal();  // throws std::system_error if the socket pair cannot be made
   ~ShutdownSignal();
   ShutdownSignal(const ShutdownSignal&) = delete;
   ShutdownSignal& operator=(const ShutdownSignal&) = delete;
 
-  // Async-signal-safe: one write(2), errno preserved. A full pipe drops the byte, which is
-  // harmless: a pipe full of notifications already says "stop".
+  // Async-signal-safe: one write(2), errno preserved. A full buffer drops the byte, which
+  // is harmless: a buffer full of notifications already says "stop".
   void notify() const;
   // Ready once a notification arrives (consuming it).
-  Notified notified();
+  runtime::Task<void> notified();
 
   // SIGINT and SIGTERM notify `signal` from now on; call once, from main().
   static void install_handlers(ShutdownSignal& signal);
@@ -34,23 +33,6 @@ class ShutdownSignal {
  private:
   int read_fd_ = -1;
   int write_fd_ = -1;
-};
-
-class ShutdownSignal::Notified {
- public:
-  using Output = void;
-
-  explicit Notified(int fd) : fd_(fd) {}
-  Notified(Notified&& other) noexcept : fd_(other.fd_), watch_(std::move(other.watch_)) {}
-  // The pipe belongs to the ShutdownSignal: only our reactor registration is given up.
-  ~Notified() { (void)watch_.release(); }
-  runtime::Poll<void> poll(runtime::Context& cx);
-
- private:
-  int fd_;
-  // The read end wrapped as a Socket on the first wait, only to wait on it through the
-  // reactor; released (not closed) with the future, since the pipe is the signal's.
-  runtime::Socket watch_;
 };
 
 }  // namespace server

@@ -3,9 +3,7 @@
 #include <exception>
 
 #include "runtime/executor.hpp"
-#include "runtime/sleep.hpp"
 #include "runtime/socket_address.hpp"
-#include "runtime/when_any.hpp"
 #include "server/log.hpp"
 
 namespace server {
@@ -17,7 +15,7 @@ constexpr std::size_t kInboxCapacity = 1024;
 }  // namespace
 
 Worker::Worker(std::size_t index, const Config& config)
-    : name_(worker_name(index)), config_(config), inbox_(kInboxCapacity) {}
+    : name_(worker_name(index)), config_(config), inbox_(kInboxCapacity), shutdown_(config.grace) {}
 
 Worker::~Worker() {
   join();
@@ -39,39 +37,44 @@ void Worker::run_thread() {
     runtime::Executor executor(config_.busy_poll ? runtime::Executor::Policy::kBusyPoll
                                                  : runtime::Executor::Policy::kWakeDriven,
                                config_.spins);
+    if (log_enabled(LogLevel::kDebug)) executor.on_park([this] { log_sleeping(); });
     try {
       executor.block_on(serve());
     } catch (const std::exception& e) {
       log_error(std::string("worker stopped: ") + e.what());
     }
-    if (const std::size_t cut = in_flight_.count(); cut > 0) {
+    if (const std::size_t cut = shutdown_.in_flight(); cut > 0) {
       stats_.count_error("cut_by_shutdown", cut);
       log_warn(std::to_string(cut) + " connections cut off by shutdown");
     }
   }
-  done_.close();
+  finished_.set();
 }
 
 runtime::Task<void> Worker::serve() {
   for (;;) {
-    if (log_enabled(LogLevel::kDebug) && inbox_.size() == 0) log_debug(name_ + " is sleeping");
     auto connection = co_await inbox_.recv();
     if (!connection) break;  // the inbox is closed and drained: shutdown
     log_received(*connection);
-    // Detached: the handler ends by itself, and in_flight_ is how we know when.
-    runtime::spawn(handle_connection(std::move(*connection), in_flight_.enter(), context_));
+    // Detached: the handler ends by itself, and its Shutdown::Guard is how we know when.
+    spawn_handler(std::move(*connection), shutdown_.enter(), context_);
   }
-  stopped_.close();
-  if (in_flight_.count() > 0) {
-    log_info("finishing " + std::to_string(in_flight_.count()) + " connections in flight");
+  shutdown_.begin();
+  if (shutdown_.in_flight() > 0) {
+    log_info("finishing " + std::to_string(shutdown_.in_flight()) + " connections in flight");
   }
-  // cut_ first: when the second signal and the last handler arrive together, it wins.
-  co_await runtime::when_any(cut_.recv(), in_flight_.all_done(), runtime::Sleep(config_.grace));
+  co_await shutdown_.drained();
 }
 
 void Worker::log_received(const Connection& connection) const {
   if (!log_enabled(LogLevel::kDebug)) return;
   log_debug(name_ + " Received connection: " + describe(connection));
+}
+
+// The book's worker prints this just before it parks with no task to poll. Ours parks also
+// while handlers wait for sockets or timers, so it says it only when none is in flight.
+void Worker::log_sleeping() const {
+  if (shutdown_.in_flight() == 0) log_debug(name_ + " is sleeping");
 }
 
 }  // namespace server

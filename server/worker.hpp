@@ -9,8 +9,8 @@
 //
 // Shutdown, from the dispatcher's side: stop_taking() closes the inbox; the main task serves
 // what is still queued, then waits until its handlers finish, the grace period ends, or
-// cut_short() is called; the thread then destroys its executor, which cancels whatever is
-// still running, and reports itself finished.
+// cut_short() is called (shutdown.hpp); the thread then destroys its executor, which
+// cancels whatever is still running, and reports itself finished.
 #pragma once
 
 #include <cstddef>
@@ -18,11 +18,12 @@
 #include <thread>
 
 #include "runtime/channel.hpp"
+#include "runtime/event.hpp"
 #include "runtime/task.hpp"
 #include "server/config.hpp"
 #include "server/connection.hpp"
 #include "server/handler.hpp"
-#include "server/in_flight.hpp"
+#include "server/shutdown.hpp"
 #include "server/stats.hpp"
 
 namespace server {
@@ -45,9 +46,9 @@ class Worker {
   // Graceful: serve what was handed over, then finish (bounded by the grace period).
   void stop_taking() { inbox_.close(); }
   // The second signal: end the grace period now, cancelling the connections still open.
-  void cut_short() { cut_.close(); }
+  void cut_short() { shutdown_.cut_short(); }
   // Ready once the thread has finished serving (every connection done or cancelled).
-  runtime::Channel<int>::Recv finished() { return done_.recv(); }
+  runtime::Event::Wait finished() { return finished_.wait(); }
 
   // Read only after join(): until then the worker's thread writes it without a lock.
   const Stats& stats() const { return stats_; }
@@ -56,21 +57,17 @@ class Worker {
   void run_thread();
   runtime::Task<void> serve();
   void log_received(const Connection& connection) const;
+  void log_sleeping() const;
 
   std::string name_;
   const Config& config_;
   // Connections from the dispatcher. Bounded, so a worker that falls behind slows the
   // dispatcher instead of queueing without limit.
   runtime::Channel<Connection> inbox_;
-  // Never carries a value: closing it is the message (cut short, and finished).
-  runtime::Channel<int> cut_{1};
-  runtime::Channel<int> done_{1};
-  // Closed when the inbox closes: stream handlers then close idle keep-alive connections
-  // at a request boundary, and those waiting for a request are woken to do so.
-  runtime::Channel<int> stopped_{1};
+  Shutdown shutdown_;
+  runtime::Event finished_;  // set by the thread as its last act
   Stats stats_;
-  InFlight in_flight_;
-  HandlerContext context_{config_, stats_, stopped_};
+  HandlerContext context_{config_, stats_, shutdown_};
   std::thread thread_;
 };
 

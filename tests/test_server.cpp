@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -27,7 +28,7 @@
 #include "server/config.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
-#include "server/shutdown.hpp"
+#include "server/shutdown_signal.hpp"
 
 using data_layer::Bytes;
 using data_layer::Data;
@@ -315,6 +316,58 @@ TEST_CASE("server: a frame split into single bytes is parsed by its length field
 // with Readable only if nothing had come (server/handler.cpp, read_request). Part of a
 // header sent before the server accepts is there at the first look: the read must keep
 // it and wait for the rest, not take the connection for a silent one.
+// The fused oneshot handler is the default one's steps fused by hand (fused_oneshot.hpp):
+// what a peer sees must not tell them apart. Each case's bytes go to a server of each kind,
+// and what comes back, up to the close, must be the same bytes, counted the same way.
+TEST_CASE("server oneshot: both oneshot handlers give the same bytes for the same requests") {
+  struct Case {
+    const char* name;
+    std::function<void(Client&)> act;  // what the peer does before reading to the end
+  };
+  const Bytes good = frame(7, "the same for both");
+  const std::vector<Case> cases = {
+      {"good", [&](Client& c) { c.send(good); }},
+      {"good, then half closed", [&](Client& c) { c.send(good), c.shutdown_write(); }},
+      {"split into bytes", [&](Client& c) { c.send_byte_by_byte(good); }},
+      {"closed before asking", [](Client& c) { c.shutdown_write(); }},
+      {"too long", [](Client& c) { c.send(raw_frame(2'000'000, "")); }},
+      {"not UTF-8", [](Client& c) { c.send(raw_frame(2, "\xff\xfe")); }},
+      {"truncated", [](Client& c) { c.send(raw_frame(10, "abc")), c.shutdown_write(); }},
+  };
+  struct Seen {
+    std::vector<Bytes> replies;
+    Summary summary;
+  };
+  auto serve_all = [&](server::OneshotHandler handler) {
+    Config config = config_for(Mode::kOneshot, 5ms);
+    config.oneshot_handler = handler;
+    Running running(config);
+    Seen seen;
+    for (const Case& c : cases) {
+      CAPTURE(c.name);
+      Client client(running.port);
+      c.act(client);
+      seen.replies.push_back(client.read_to_end());
+    }
+    Client(running.port).reset();  // before a byte: nothing to read, counted as a reset
+    wait_until_accepted(running, cases.size() + 1);
+    seen.summary = running.stop();
+    return seen;
+  };
+  const Seen coroutine = serve_all(server::OneshotHandler::kCoroutine);
+  const Seen fused = serve_all(server::OneshotHandler::kFused);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(cases[i].name);
+    CHECK(coroutine.replies[i] == fused.replies[i]);
+  }
+  CHECK(coroutine.replies[0] == kGreeting);  // and they are the right bytes
+  CHECK(coroutine.replies[3].empty());
+  for (const char* kind : {"too_long", "invalid_utf8", "truncated", "reset"})
+    CHECK(coroutine.summary.errors_of(kind) == 1);
+  CHECK(coroutine.summary.connections() == fused.summary.connections());
+  CHECK(coroutine.summary.errors == fused.summary.errors);
+}
+
 TEST_CASE("server oneshot: a request begun before the accept and finished after it is served") {
   Running running(config_for(Mode::kOneshot));
   Client client(running.port);
@@ -496,7 +549,7 @@ namespace {
 // reactor turn, so it has only the first poll's empty read to go by.
 struct PollNotifyPoll {
   using Output = std::pair<bool, bool>;  // ready at the first poll, at the second
-  server::ShutdownSignal::Notified& notified;
+  runtime::Task<void>& notified;
   server::ShutdownSignal& signal;
   runtime::Poll<Output> poll(runtime::Context& cx) {
     const bool first = notified.poll(cx).is_ready();
@@ -506,10 +559,11 @@ struct PollNotifyPoll {
 };
 }  // namespace
 
-// The dispatcher polls its shutdown future for every connection it accepts: once the pipe
-// was found empty, it must not read(2) it again until the reactor reports a byte, and the
+// The dispatcher polls its shutdown future for every connection it accepts: once the socket
+// pair was found empty, it must not be read again until the reactor reports a byte, and the
 // byte must still get through.
-TEST_CASE("shutdown signal: a drained pipe is read again only after the reactor reports it") {
+TEST_CASE(
+    "shutdown signal: a drained socket pair is read again only after the reactor reports it") {
   server::ShutdownSignal signal;
   runtime::Executor executor;
   const auto polls = executor.block_on(
@@ -615,6 +669,12 @@ TEST_CASE("server config: defaults follow the book, and the delay default follow
   CHECK(config->max_frame == 1024 * 1024);
   CHECK_FALSE(config->busy_poll);
   CHECK(config->spins == runtime::Executor::kDefaultSpins);
+  CHECK(config->oneshot_handler == server::OneshotHandler::kCoroutine);  // the book's
+
+  const char* fused[] = {"server", "--handler", "fused"};
+  const auto by_hand = server::parse_command_line(3, fused);
+  REQUIRE(by_hand);
+  CHECK(by_hand->oneshot_handler == server::OneshotHandler::kFused);
 
   const char* no_spin[] = {"server", "--spin", "0"};  // park at once
   const auto parks = server::parse_command_line(3, no_spin);
@@ -662,4 +722,5 @@ TEST_CASE("server config: bad usage names the problem") {
   CHECK(message_for({"--frobnicate", "1"}).find("--frobnicate") != std::string::npos);
   CHECK(message_for({"--log-level", "loud"}).find("loud") != std::string::npos);
   CHECK(message_for({"--busy-poll=yes"}).find("takes no value") != std::string::npos);
+  CHECK(message_for({"--handler", "quick"}).find("coroutine or fused") != std::string::npos);
 }
