@@ -32,8 +32,8 @@ namespace client {
 using std::chrono::milliseconds;
 
 using data_layer::kGreeting;  // the reply every oneshot request must get
-// A oneshot reply is 14 bytes; a server that sends more than this is broken or hostile,
-// and is cut off instead of being read into memory for ever.
+// A oneshot reply is the 14-byte greeting; a server that sends more than this is broken or
+// hostile, and is cut off instead of being read into memory for ever.
 inline constexpr std::size_t kOneshotReplyLimit = 1024;
 
 struct Timeouts {

@@ -199,6 +199,7 @@ Task<void> oneshot_worker(ThreadLoad& load) {
 // Requests and replies stay bytes: each reply is compared with the bytes of the request it
 // answers, and only one that differs is decoded, to tell a wrong echo (that request fails)
 // from a malformed frame (the connection fails). docs/CLIENT.md, "Checking replies".
+// departs from the book: docs/BOOK.md, "The client checks a stream reply by its bytes"
 struct Pipe {
   struct InFlight {
     std::uint64_t index;
@@ -354,9 +355,9 @@ Task<void> stream_receive(ThreadLoad& load, Pipe& pipe) {
 }
 
 // Closed loop (no --rate): keeps up to --pipeline requests in flight. Whatever the window
-// has room for is claimed in one atomic add and goes out in one write (with --pipeline 16,
-// one system call instead of sixteen: docs/BENCHMARKS.md); nothing is claimed ahead of
-// being sent, so no number waits in a busy worker while an idle one could send it.
+// has room for is claimed in one atomic add and goes out in one write, so a window costs
+// one system call, not one per request; nothing is claimed ahead of being sent, so no
+// number waits in a busy worker while an idle one could send it.
 Task<void> closed_loop_worker(ThreadLoad& load) {
   Pipe pipe;
   for (bool more = true; more || !pipe.in_flight.empty();) {

@@ -66,6 +66,7 @@ class Dispenser {
   // pipelined run on two cores would otherwise move the counter's cache line between them
   // for every request. Only what is sent at once is taken, so no number waits in one
   // worker while another could send it (docs/CLIENT.md).
+  // departs from the book: docs/BOOK.md, "A stream lane claims its window in one add"
   void claim_up_to(std::size_t most, std::vector<Claim>& into);
 
   // For the progress line, read from another thread.
