@@ -16,6 +16,7 @@
 #include "client/connection.hpp"
 #include "client/reply_buffer.hpp"
 #include "client/request_text.hpp"
+#include "client/send_data.hpp"
 #include "client/sent_frames.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/join_handle.hpp"
@@ -87,7 +88,6 @@ struct ThreadLoad {
   Dispenser& dispenser;
   const ResultLine& result_line;
   Stats stats;
-  RetryPolicy retry() const { return {.retries = options.retries}; }
   // Whether a claimed request may go out now. Closed loop (no --rate): always, and the
   // clock need not be read, which a pipelined run would otherwise do for every request.
   bool due(const Dispenser::Claim& claim) const {
@@ -154,6 +154,10 @@ struct ThreadLoad {
   // Every request's field3 with --size (all of them are alike), made once.
   std::string payload = std::string(options.size, 'x');
   RequestText book_text{};  // shared by the thread's workers, which run one at a time
+
+  // --connect-timeout-ms, --timeout-ms and --retries, as send_data and Connection take them.
+  const Timeouts timeouts{.connect = options.connect_timeout, .request = options.timeout};
+  const RetryPolicy retry{.retries = options.retries};
 };
 
 // Open loop: wait for the request's turn. Closed loop: its turn is now, and this is free.
@@ -161,32 +165,22 @@ Task<void> wait_for(Clock::time_point scheduled) {
   if (scheduled > Clock::now()) co_await runtime::Sleep::until(scheduled);
 }
 
-// One oneshot request, start to finish: returns the error instead of throwing it, so the
-// worker's loop stays straight.
-Task<std::optional<ClientError>> oneshot_request(ThreadLoad& load, Data request,
-                                                 unsigned& retries) {
-  try {
-    Connection connection = co_await Connection::open(load.address, load.options.connect_timeout,
-                                                      load.retry(), retries);
-    check_greeting(co_await connection.exchange_oneshot(std::move(request), load.options.timeout));
-  } catch (const ClientError& error) {
-    co_return error;
-  }
-  co_return std::nullopt;
-}
-
+// One oneshot request after another, each one the book's send_data.
 Task<void> oneshot_worker(ThreadLoad& load) {
   while (auto claim = load.dispenser.claim()) {
     co_await wait_for(claim->scheduled);
     unsigned retries = 0;
+    // Latency counts from before the connect (from the schedule, with --rate).
     const Clock::time_point start = load.start_of(*claim, Clock::now());
-    auto error = co_await oneshot_request(load, load.make_request(claim->index), retries);
-    if (retries > 0) ++load.stats.retried;
-    if (error) {
-      load.record_error(claim->index, *error);
-    } else {
-      load.record_ok(claim->index, start, Clock::now(), kGreeting);
+    try {
+      const std::string reply = co_await send_data(load.address, load.make_request(claim->index),
+                                                   load.timeouts, load.retry, retries);
+      check_greeting(reply);
+      load.record_ok(claim->index, start, Clock::now(), reply);
+    } catch (const ClientError& error) {
+      load.record_error(claim->index, error);
     }
+    if (retries > 0) ++load.stats.retried;
     load.publish_progress();
   }
 }
@@ -274,8 +268,8 @@ Task<void> ensure_connected(ThreadLoad& load, Pipe& pipe) {
   unsigned retries = 0;
   std::optional<ClientError> error;
   try {
-    pipe.connection = co_await Connection::open(load.address, load.options.connect_timeout,
-                                                load.retry(), retries);
+    pipe.connection =
+        co_await Connection::open(load.address, load.timeouts.connect, load.retry, retries);
   } catch (const ClientError& caught) {
     error = caught;
   }

@@ -28,6 +28,7 @@
 #include "client/reply_buffer.hpp"
 #include "client/request_text.hpp"
 #include "client/run.hpp"
+#include "client/send_data.hpp"
 #include "client/sent_frames.hpp"
 #include "data_layer/data.hpp"
 #include "runtime/channel.hpp"
@@ -484,8 +485,73 @@ TEST_CASE("client: the library works from synchronous code with block_on") {
   CHECK(replies[0] == Data{1, 2, "one"});
   CHECK(replies[2] == Data{5, 6, "three"});
   const std::string reply =
-      executor.block_on(client::oneshot(greeter_address, Data{7, 7, "Hello, server! 7"}, {}));
+      executor.block_on(client::send_data(greeter_address, Data{7, 7, "Hello, server! 7"}));
   CHECK(reply == "Hello, client!");
+}
+
+namespace {
+
+// send_data on an executor of the test's own, against `port`: the reply, or the error.
+struct Sent {
+  std::string reply;
+  std::optional<client::ClientError> error;
+  unsigned retries = 0;
+};
+
+Sent run_send_data(const std::string& port, client::Timeouts timeouts = {},
+                   client::RetryPolicy retry = {}) {
+  const auto address = loopback(static_cast<std::uint16_t>(std::stoi(port)));
+  runtime::Executor executor;
+  Sent sent;
+  auto request = [&]() -> Task<void> {
+    // Named, not a braced temporary: GCC 12 miscompiles `co_await f(Data{...})` (bad free).
+    Data data{17, 17, "Hello, server! 17"};
+    try {
+      sent.reply =
+          co_await client::send_data(address, std::move(data), timeouts, retry, sent.retries);
+    } catch (const client::ClientError& error) {
+      sent.error = error;
+    }
+  };
+  executor.block_on(request());
+  return sent;
+}
+
+}  // namespace
+
+TEST_CASE("client: send_data connects, sends the Data and returns the reply read to its end") {
+  TestServer greeter(Behaviour::kGreeting);
+  const Sent ok = run_send_data(greeter.port());
+  CHECK(!ok.error);
+  CHECK(ok.reply == "Hello, client!");
+  CHECK(ok.retries == 0);
+  CHECK(greeter.accepted() == 1);
+  // It returns what came, and check_greeting judges it.
+  TestServer wrong(Behaviour::kWrongGreeting);
+  const Sent other = run_send_data(wrong.port());
+  CHECK(other.reply == "Hello, world!!");
+  CHECK_THROWS_AS(client::check_greeting(other.reply), client::ClientError);
+  TestServer early(Behaviour::kEarlyClose);
+  CHECK(run_send_data(early.port()).reply.empty());
+}
+
+TEST_CASE("client: send_data's failures are ClientErrors named for their step") {
+  TestServer oversized(Behaviour::kOversized);
+  const Sent big = run_send_data(oversized.port());
+  REQUIRE(big.error);
+  CHECK(big.error->kind() == client::ErrorKind::kProtocol);
+  TestServer silent(Behaviour::kSilent);
+  const client::Timeouts quick{.connect = std::chrono::seconds(5),
+                               .request = std::chrono::milliseconds(100)};
+  const Sent late = run_send_data(silent.port(), quick);
+  REQUIRE(late.error);
+  CHECK(late.error->kind() == client::ErrorKind::kTimeout);
+  CHECK(std::string(late.error->what()) == "no complete reply within 100 ms");
+  // Refused: retried as the policy says, and the retries are counted though it fails.
+  const Sent refused = run_send_data(refused_port(), {}, client::RetryPolicy{.retries = 2});
+  REQUIRE(refused.error);
+  CHECK(refused.error->kind() == client::ErrorKind::kConnect);
+  CHECK(refused.retries == 2);
 }
 
 TEST_CASE("client: oneshot against a conforming server succeeds, all in flight") {
