@@ -126,7 +126,7 @@ Options resolve(Options options) {
       options.concurrency = counted ? options.requests : kDurationOneshotConcurrency;
     }
   }
-  // A worker per request at most; a connection carries pipeline requests at once.
+  // A lane per request at most; a connection carries pipeline requests at once.
   if (counted || options.rate > 0) {
     options.concurrency =
         static_cast<std::size_t>(std::min<std::uint64_t>(options.concurrency, options.requests));

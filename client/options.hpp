@@ -49,7 +49,7 @@ struct Options {
 Options parse_options(std::span<const std::string> args);
 
 // Fills in the defaults that depend on other flags (concurrency), and caps what cannot be
-// used (more workers than requests, more threads than workers).
+// used (more lanes than requests, more threads than lanes).
 Options resolve(Options options);
 
 std::string usage();

@@ -8,8 +8,8 @@
 #include <ostream>
 #include <string>
 
-#include "client/load.hpp"
 #include "client/options.hpp"
+#include "client/stats.hpp"
 
 namespace client {
 

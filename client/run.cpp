@@ -17,12 +17,12 @@ namespace client {
 
 namespace {
 
-// Descriptors the process needs besides one socket per worker: stdio, one epoll fd and one
+// Descriptors the process needs besides one socket per lane: stdio, one epoll fd and one
 // wake-up fd per executor thread, and slack for the C library.
 constexpr std::size_t kSpareFds = 64;
 
-// One socket per worker must fit under the limit; better fewer workers than a run that
-// fails with EMFILE halfway through.
+// One socket per lane must fit under the limit; better fewer lanes than a run that fails
+// with EMFILE halfway through.
 void fit_concurrency(Options& options, std::ostream& err) {
   const std::size_t allowed = runtime::raise_fd_limit();
   const std::size_t room =

@@ -1,6 +1,6 @@
 // send_data: one oneshot request, the book's `send_data` (PROTOCOL.md, "oneshot"). It
 // connects, sends the Data with TcpSender, reads the reply to end of stream with
-// TcpReceiver and returns it. Every oneshot request of bin/client runs it (client/load.cpp);
+// TcpReceiver and returns it. Every oneshot request of bin/client runs it (oneshot_lane.hpp);
 // a program can run it with block_on.
 //
 // What ours adds to the book's, each visible in send_data.cpp: the connect's timeout and

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "client/connection.hpp"
+#include "client/dispenser.hpp"
 #include "client/histogram.hpp"
-#include "client/load.hpp"
 #include "client/options.hpp"
 #include "client/reply_buffer.hpp"
 #include "client/request_text.hpp"
@@ -447,7 +447,7 @@ TEST_CASE("client: options take the book's defaults and reject bad usage") {
   CHECK(defaults.concurrency == 4000);  // oneshot: all in flight at once
   CHECK(defaults.threads == std::max(1u, std::thread::hardware_concurrency()));  // one per core
   const std::vector<std::string> one = {"--requests", "1"};
-  CHECK(client::resolve(client::parse_options(one)).threads == 1);  // no more than the workers
+  CHECK(client::resolve(client::parse_options(one)).threads == 1);  // no more than the lanes
   const std::vector<std::string> stream = {"--mode=stream", "--requests", "100", "--pipeline", "4"};
   const auto parsed = client::resolve(client::parse_options(stream));
   CHECK(parsed.concurrency == 32);
@@ -566,7 +566,7 @@ TEST_CASE("client: oneshot against a conforming server succeeds, all in flight")
 
 TEST_CASE("client: with --concurrency at --requests, every request is in flight at once") {
   // On two threads. Found by the 10k benchmark row (2.3 s instead of 1.5, with 1 s replies)
-  // when request numbers went to threads 16 at a time: a thread whose workers all had one
+  // when request numbers went to threads 16 at a time: a thread whose lanes all had one
   // held the rest of its block until one of its requests was done.
   constexpr int kRequests = 40;
   TestServer server(Behaviour::kAllAtOnce, kRequests);
@@ -577,10 +577,10 @@ TEST_CASE("client: with --concurrency at --requests, every request is in flight 
   CHECK(server.gate_timeouts() == 0);
 }
 
-TEST_CASE("client: a stream worker claims only what it sends, so no request waits in a busy one") {
-  // 17 requests, two workers, a window of 16 on one thread: the first worker takes 0..15,
-  // the second takes 16. (Found by review: a worker that also claimed the next number
-  // ahead held 16 until its first reply, and the second worker never connected.)
+TEST_CASE("client: a stream lane claims only what it sends, so no request waits in a busy one") {
+  // 17 requests, two lanes, a window of 16 on one thread: the first lane takes 0..15,
+  // the second takes 16. (Found by review: a lane that also claimed the next number
+  // ahead held 16 until its first reply, and the second lane never connected.)
   TestServer server(Behaviour::kEcho);
   const auto line = run_json({"--port", server.port(), "--mode", "stream", "--requests", "17",
                               "--concurrency", "2", "--pipeline", "16", "--threads", "1"},
@@ -597,13 +597,13 @@ TEST_CASE("client: stream mode with pipelining on several threads echoes every r
   CHECK(json_number(line, "ok") == 300);
   CHECK(json_field(line, "pipeline") == "8");
   CHECK(json_field(line, "threads") == "2");
-  // Keep-alive: at most one connection per worker, however many requests. (Not exactly
-  // one: a worker whose batch-claiming siblings took every request first never connects.)
+  // Keep-alive: at most one connection per lane, however many requests. (Not exactly
+  // one: a lane whose batch-claiming siblings took every request first never connects.)
   CHECK(server.accepted() >= 1);
   CHECK(server.accepted() <= 4);
 }
 
-TEST_CASE("client: stream latency runs from the write, not from when the worker took the number") {
+TEST_CASE("client: stream latency runs from the write, not from when the lane took the number") {
   // Closed loop, one connection, one request in flight: request 1 is taken while request 0
   // waits for its slow reply, and goes out only after it. Its own round trip is quick; a
   // latency counted from when its number was taken would include request 0's wait too.
@@ -639,8 +639,8 @@ TEST_CASE("client: a wrong echo is counted as a mismatch and the connection carr
   const auto line = run_json(
       {"--port", server.port(), "--mode", "stream", "--requests", "20", "--concurrency", "2"}, 1);
   CHECK(json_number(line, "mismatches") == 20);
-  // Carries on: no new connection after a mismatch, so at most one per worker (20 if each
-  // mismatch dropped it). Not exactly two: a worker whose sibling took every request before
+  // Carries on: no new connection after a mismatch, so at most one per lane (20 if each
+  // mismatch dropped it). Not exactly two: a lane whose sibling took every request before
   // its thread started never connects.
   CHECK(server.accepted() >= 1);
   CHECK(server.accepted() <= 2);
