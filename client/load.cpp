@@ -33,8 +33,8 @@ Task<void> drive(ThreadLoad& load, std::size_t lanes) {
 }
 
 Stats run_thread(const Options& options, const runtime::SocketAddress& address,
-                 Dispenser& dispenser, const ResultLine& result_line, std::size_t lanes) {
-  ThreadLoad load(options, address, dispenser, result_line);
+                 Dispenser& dispenser, const PrintLine& print_line, std::size_t lanes) {
+  ThreadLoad load(options, address, dispenser, print_line);
   {
     runtime::Executor executor;
     executor.block_on(drive(load, lanes));
@@ -45,7 +45,7 @@ Stats run_thread(const Options& options, const runtime::SocketAddress& address,
 }  // namespace
 
 Stats run_load(const Options& options, const runtime::SocketAddress& address, Dispenser& dispenser,
-               const ResultLine& result_line) {
+               const PrintLine& print_line) {
   const std::size_t threads = std::max<std::size_t>(options.threads, 1);
   std::vector<Stats> per_thread(threads);
   // A thread cannot throw to its creator: what escapes a thread is carried over and rethrown
@@ -57,7 +57,7 @@ Stats run_load(const Options& options, const runtime::SocketAddress& address, Di
     const std::size_t lanes = options.concurrency / threads + (t < options.concurrency % threads);
     pool.emplace_back([&, t, lanes] {
       try {
-        per_thread[t] = run_thread(options, address, dispenser, result_line, lanes);
+        per_thread[t] = run_thread(options, address, dispenser, print_line, lanes);
       } catch (...) {
         escaped[t] = std::current_exception();
       }

@@ -23,12 +23,12 @@
 
 namespace client {
 
-// Called once per finished request with -v: the book's per-result line; from every thread.
-using ResultLine = std::function<void(const std::string&)>;
+// Prints one of the book's -v lines (report.hpp makes them); called from every thread.
+using PrintLine = std::function<void(const std::string&)>;
 
 // Runs the whole load described by `options` (already resolve()d) against `address`, on
 // options.threads threads, and returns the merged statistics. Blocks the caller until done.
 Stats run_load(const Options& options, const runtime::SocketAddress& address, Dispenser& dispenser,
-               const ResultLine& result_line);
+               const PrintLine& print_line);
 
 }  // namespace client

@@ -16,9 +16,9 @@ runtime::Task<void> oneshot_lane(ThreadLoad& load) {
       const std::string reply = co_await send_data(load.address, load.make_request(claim->index),
                                                    load.timeouts, load.retry, retries);
       check_greeting(reply);
-      load.record_ok(claim->index, start, Clock::now(), reply);
+      load.record_ok(start, Clock::now(), reply);
     } catch (const ClientError& error) {
-      load.record_error(claim->index, error);
+      load.record_error(error);
     }
     if (retries > 0) ++load.stats.retried;
     load.publish_progress();

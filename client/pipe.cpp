@@ -50,7 +50,7 @@ Task<void> Pipe::send() {
     error = caught;
   }
   for (const Dispenser::Claim& claim : batch)
-    in_flight_.push_back({claim.index, load_.start_of(claim, sent_at), sent_at});
+    in_flight_.push_back({load_.start_of(claim, sent_at), sent_at});
   batch.clear();
   if (error) fail_all(*error);
 }
@@ -126,9 +126,9 @@ bool Pipe::settle_oldest(Clock::time_point now) {
   in_flight_.pop_front();
   sent_.pop_oldest();
   if (mismatch) {
-    load_.record_error(done.index, *mismatch);
+    load_.record_error(*mismatch);
   } else {
-    load_.record_ok(done.index, done.start, now, text_of(request));  // the reply's text too
+    load_.record_ok(done.start, now, text_of(request));  // the reply's text too
   }
   return true;
 }
@@ -136,8 +136,8 @@ bool Pipe::settle_oldest(Clock::time_point now) {
 // The connection is unusable: every request on it fails with `error`, and the next send()
 // opens a fresh connection.
 void Pipe::fail_all(const ClientError& error) {
-  for (const InFlight& request : in_flight_)
-    load_.record_error(request.index, error);
+  for (std::size_t left = in_flight_.size(); left > 0; --left)
+    load_.record_error(error);
   in_flight_.clear();
   sent_.clear();
   replies_.clear();

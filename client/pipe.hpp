@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <deque>
 #include <optional>
 #include <vector>
@@ -47,7 +46,6 @@ class Pipe {
 
  private:
   struct InFlight {
-    std::uint64_t index;
     Clock::time_point start;    // latency counts from here (the schedule, with --rate)
     Clock::time_point sent_at;  // --timeout-ms counts from here
   };

@@ -92,7 +92,7 @@ int run_parsed(Options options, Output output) {
   // -v lines go where the summary would, except that --json keeps stdout to its one line.
   std::mutex lines_mutex;
   std::ostream& lines = options.json ? output.err : output.out;
-  const ResultLine result_line = [&](const std::string& line) {
+  const PrintLine print_line = [&](const std::string& line) {
     std::lock_guard lock(lines_mutex);
     lines << line << "\n";
   };
@@ -101,9 +101,10 @@ int run_parsed(Options options, Output output) {
   RunResult result;
   {
     Progress progress(output.progress && !options.quiet, output.err, dispenser, start);
-    result.stats = run_load(options, address, dispenser, result_line);
+    result.stats = run_load(options, address, dispenser, print_line);
   }
   result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  if (options.verbose) print_line(book_elapsed_line(result.wall_s));
   if (options.json) {
     print_json(output.out, options, result);
   } else if (!options.quiet) {

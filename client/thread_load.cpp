@@ -3,18 +3,19 @@
 #include <algorithm>
 #include <chrono>
 
+#include "client/report.hpp"
 #include "runtime/sleep.hpp"
 
 namespace client {
 
 ThreadLoad::ThreadLoad(const Options& options, const runtime::SocketAddress& address,
-                       Dispenser& dispenser, const ResultLine& result_line)
+                       Dispenser& dispenser, const PrintLine& print_line)
     : options(options),
       address(address),
       dispenser(dispenser),
       timeouts{.connect = options.connect_timeout, .request = options.timeout},
       retry{.retries = options.retries},
-      result_line_(result_line),
+      print_line_(print_line),
       payload_(options.size, 'x') {}
 
 data_layer::Data ThreadLoad::make_request(std::uint64_t index) {
@@ -27,24 +28,20 @@ void ThreadLoad::add_request(std::uint64_t index, SentFrames& sent) {
            request_text(index));
 }
 
-void ThreadLoad::record_ok(std::uint64_t index, Clock::time_point start, Clock::time_point now,
-                           std::string_view reply) {
+void ThreadLoad::record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply) {
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - start);
   ++stats.requests;
   ++stats.ok;
   stats.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0)));
-  if (options.verbose) result_line_(std::to_string(index) + ": " + std::string(reply));
+  if (options.verbose) print_line_(book_result_line(reply));
 }
 
-void ThreadLoad::record_error(std::uint64_t index, const ClientError& error) {
+void ThreadLoad::record_error(const ClientError& error) {
   const auto kind = static_cast<std::size_t>(error.kind());
   ++stats.requests;
   ++stats.errors[kind];
   if (stats.first_error[kind].empty()) stats.first_error[kind] = error.what();
-  if (options.verbose) {
-    result_line_(std::to_string(index) + ": error (" + std::string(to_string(error.kind())) +
-                 "): " + error.what());
-  }
+  if (options.verbose) print_line_(book_error_line(error));
 }
 
 void ThreadLoad::publish_progress() {

@@ -1,7 +1,7 @@
 // ThreadLoad: what the lanes of one executor thread share (load.hpp). It makes each
 // request's Data or frame, says when a claimed request may go out and where its latency
-// counts from, and records each outcome in the thread's Stats (and, with -v, prints a
-// line for it). Every lane of a thread runs on its one executor, one at a time, so
+// counts from, and records each outcome in the thread's Stats (and, with -v, prints the
+// book's line for it). Every lane of a thread runs on its one executor, one at a time, so
 // none of this needs a lock.
 #pragma once
 
@@ -24,7 +24,7 @@ namespace client {
 class ThreadLoad {
  public:
   ThreadLoad(const Options& options, const runtime::SocketAddress& address, Dispenser& dispenser,
-             const ResultLine& result_line);
+             const PrintLine& print_line);
 
   const Options& options;                 // the run's flags, already resolve()d
   const runtime::SocketAddress& address;  // resolved once, before the threads start
@@ -50,11 +50,10 @@ class ThreadLoad {
   // pipelined run makes millions of them (docs/CLIENT.md).
   void add_request(std::uint64_t index, SentFrames& sent);
 
-  // A request answered as it should be, latency from `start` to `now`. `index` and `reply`
-  // are only read with -v.
-  void record_ok(std::uint64_t index, Clock::time_point start, Clock::time_point now,
-                 std::string_view reply);
-  void record_error(std::uint64_t index, const ClientError& error);
+  // A request answered as it should be, latency from `start` to `now`. `reply` is only read
+  // with -v.
+  void record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply);
+  void record_error(const ClientError& error);
   // Hands the counts recorded since the last call to the progress line. Once per batch of
   // replies, not per request: the counters are shared by every thread, and a write to one
   // moves its cache line between cores.
@@ -65,7 +64,7 @@ class ThreadLoad {
   // book's text.
   std::string_view request_text(std::uint64_t index);
 
-  const ResultLine& result_line_;
+  const PrintLine& print_line_;
   struct Published {
     std::uint64_t requests = 0;
     std::uint64_t failed = 0;

@@ -26,6 +26,7 @@
 #include "client/histogram.hpp"
 #include "client/options.hpp"
 #include "client/reply_buffer.hpp"
+#include "client/report.hpp"
 #include "client/request_text.hpp"
 #include "client/run.hpp"
 #include "client/send_data.hpp"
@@ -249,6 +250,14 @@ std::string json_field(const std::string& line, const std::string& key) {
 
 double json_number(const std::string& line, const std::string& key) {
   return std::stod(json_field(line, key));
+}
+
+// How many times `what` occurs in `text`.
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t count = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+    ++count;
+  return count;
 }
 
 // Runs the client with --json and checks the line's shape; returns the line.
@@ -746,11 +755,43 @@ TEST_CASE("client: exit status is 2 for bad usage, 0 for --help, and the summary
   CHECK(run_client({"--port", server.port(), "--requests", "3", "--quiet"}).out.empty());
 }
 
-TEST_CASE("client: -v prints the book's line per request") {
+TEST_CASE("client: -v prints the book's line per request, then the time elapsed") {
   TestServer server(Behaviour::kGreeting);
   const Ran ran = run_client({"--port", server.port(), "--requests", "5", "-v", "--quiet"});
   CHECK(ran.status == 0);
-  CHECK(ran.out.find("3: Hello, client!\n") != std::string::npos);
+  CHECK(count_of(ran.out, "Result: Hello, client!\n") == 5);
+  const auto last = ran.out.rfind("Time elapsed in expensive_function() is: ");
+  REQUIRE(last != std::string::npos);
+  CHECK(ran.out.find('\n', last) == ran.out.size() - 1);  // the last line
+  CHECK(ran.out.substr(ran.out.size() - 2) == "s\n");     // a unit: 1.052s or 12.300ms
+}
+
+TEST_CASE("client: -v prints the book's Error line for a failed request, with its kind") {
+  const std::string port = refused_port();
+  const Ran ran = run_client({"--port", port, "--requests", "2", "-v", "--quiet"});
+  CHECK(ran.status == 1);
+  CHECK(count_of(ran.out, "Error: connect to 127.0.0.1:" + port) == 2);
+  CHECK(count_of(ran.out, " (connect)\n") == 2);
+  CHECK(count_of(ran.out, "Time elapsed in expensive_function() is: ") == 1);
+}
+
+TEST_CASE("client: with --json, -v lines go to stderr and stdout keeps its one line") {
+  TestServer server(Behaviour::kGreeting);
+  const Ran ran = run_client({"--port", server.port(), "--requests", "4", "-v", "--json"});
+  CHECK(ran.status == 0);
+  REQUIRE(!ran.out.empty());
+  CHECK(ran.out.front() == '{');
+  CHECK(ran.out.find('\n') == ran.out.size() - 1);  // exactly one line
+  CHECK(count_of(ran.err, "Result: Hello, client!\n") == 4);
+  CHECK(count_of(ran.err, "Time elapsed in expensive_function() is: ") == 1);
+}
+
+TEST_CASE("client: the book's elapsed line reads like Rust's Duration") {
+  CHECK(client::book_elapsed_line(1.0524) == "Time elapsed in expensive_function() is: 1.052s");
+  CHECK(client::book_elapsed_line(0.0123) == "Time elapsed in expensive_function() is: 12.300ms");
+  CHECK(client::book_result_line("Hello, client!") == "Result: Hello, client!");
+  const client::ClientError late(client::ErrorKind::kTimeout, "no reply within 5 ms");
+  CHECK(client::book_error_line(late) == "Error: no reply within 5 ms (timeout)");
 }
 
 TEST_CASE("client: --rate spaces the starts and --duration ends the run by time") {
