@@ -1,11 +1,10 @@
 #include "client/connection.hpp"
 
 #include <optional>
-#include <random>
+#include <string>
 #include <system_error>
 #include <utility>
 
-#include "runtime/sleep.hpp"
 #include "runtime/tcp_sender.hpp"
 #include "runtime/with_timeout.hpp"
 
@@ -13,29 +12,6 @@ namespace client {
 
 using data_layer::Data;
 using runtime::Task;
-
-namespace {
-
-std::string describe(const std::string& step, const std::exception& error) {
-  return step + ": " + error.what();
-}
-
-std::string millis(milliseconds duration) {
-  return std::to_string(duration.count()) + " ms";
-}
-
-// Exponential backoff with jitter; one generator per thread, since tasks of one executor
-// never run at the same time and executors never share one.
-milliseconds backoff(const RetryPolicy& policy, unsigned attempt) {
-  thread_local std::minstd_rand rng{std::random_device{}()};
-  const auto doubled = policy.base * (std::int64_t{1} << std::min(attempt, 20u));
-  const auto ceiling = std::min<milliseconds>(doubled, policy.cap);
-  std::uniform_real_distribution<double> factor(0.5, 1.0);
-  return milliseconds(
-      static_cast<std::int64_t>(static_cast<double>(ceiling.count()) * factor(rng)));
-}
-
-}  // namespace
 
 Connection::State::State(runtime::TcpStream connected)
     : stream(std::move(connected)), receiver(stream.socket()) {}
@@ -46,46 +22,28 @@ Connection::Connection(runtime::TcpStream stream)
 Connection::~Connection() = default;
 
 Task<Connection> Connection::open(runtime::SocketAddress address, milliseconds connect_timeout) {
-  std::optional<runtime::TcpStream> stream;
-  try {
-    stream.emplace(co_await runtime::TcpStream::connect(address, connect_timeout));
-  } catch (const std::system_error& error) {
-    // Named only on failure: printing the address costs a formatted print per connection.
-    throw ClientError(ErrorKind::kConnect, describe("connect to " + address.to_string(), error));
-  }
-  co_return Connection(std::move(*stream));
+  const RetryPolicy no_retries;  // named: a braced temporary in a co_await (docs/RUNTIME.md)
+  unsigned retries = 0;
+  co_return co_await open(address, connect_timeout, no_retries, retries);
 }
 
 Task<Connection> Connection::open(runtime::SocketAddress address, milliseconds connect_timeout,
                                   RetryPolicy policy, unsigned& retries_used) {
-  retries_used = 0;
-  for (;;) {
-    std::optional<ClientError> failure;
-    try {
-      co_return co_await open(address, connect_timeout);
-    } catch (const ClientError& error) {
-      failure = error;
-    }
-    // A co_await may not sit in a catch handler, so the wait happens out here.
-    if (retries_used == policy.retries) throw *failure;
-    co_await runtime::Sleep(backoff(policy, retries_used));
-    ++retries_used;
-  }
+  runtime::TcpStream stream = co_await connect(address, connect_timeout, policy, retries_used);
+  // Requests are small: a stream's next one must not wait for the last one's ACK (Nagle).
+  stream.socket().set_nodelay();
+  co_return Connection(std::move(stream));
 }
 
 Task<void> Connection::send_raw(data_layer::ByteView bytes, milliseconds timeout) {
-  // Requests are small: a stream's next one must not wait for the last one's ACK (Nagle).
-  // Set here, not at connect: a oneshot connection writes once, which Nagle never holds,
-  // and saves the system call.
-  if (!std::exchange(state_->nodelay, true)) state_->stream.socket().set_nodelay();
   std::optional<runtime::Unit> written;
   try {
     written =
         co_await runtime::with_timeout(runtime::TcpSender(state_->stream.socket(), bytes), timeout);
   } catch (const std::system_error& error) {
-    throw ClientError(ErrorKind::kWrite, describe("write", error));
+    throw ClientError(ErrorKind::kWrite, "write", error);
   }
-  if (!written) throw ClientError(ErrorKind::kTimeout, "write not done within " + millis(timeout));
+  if (!written) throw timed_out("write not done", timeout);
 }
 
 Task<void> Connection::send(Data frame, milliseconds timeout) {
@@ -106,9 +64,9 @@ Task<std::size_t> Connection::read_some(std::span<std::uint8_t> into, millisecon
   try {
     count = co_await runtime::with_timeout(state_->receiver.read_some(into), timeout);
   } catch (const std::system_error& error) {
-    throw ClientError(ErrorKind::kRead, describe("read", error));
+    throw ClientError(ErrorKind::kRead, "read", error);
   }
-  if (!count) throw ClientError(ErrorKind::kTimeout, "no reply within " + millis(timeout));
+  if (!count) throw timed_out("no reply", timeout);
   co_return *count;
 }
 
@@ -117,11 +75,11 @@ Task<Data> Connection::receive(milliseconds timeout) {
   try {
     frame = co_await runtime::with_timeout(state_->receiver.read_frame(), timeout);
   } catch (const runtime::FrameError& error) {
-    throw ClientError(ErrorKind::kProtocol, describe("bad reply frame", error));
+    throw ClientError(ErrorKind::kProtocol, "bad reply frame", error);
   } catch (const std::system_error& error) {
-    throw ClientError(ErrorKind::kRead, describe("read", error));
+    throw ClientError(ErrorKind::kRead, "read", error);
   }
-  if (!frame) throw ClientError(ErrorKind::kTimeout, "no reply within " + millis(timeout));
+  if (!frame) throw timed_out("no reply", timeout);
   if (!*frame) throw ClientError(ErrorKind::kRead, "server closed the connection before replying");
   co_return std::move(**frame);
 }
@@ -132,10 +90,7 @@ Task<Data> Connection::request(Data frame, milliseconds timeout) {
 }
 
 Task<std::vector<Data>> Connection::pipeline(std::vector<Data> requests, milliseconds timeout) {
-  state_->out.clear();
-  for (const Data& frame : requests)
-    data_layer::serialize_into(frame, state_->out);
-  co_await send_raw(data_layer::ByteView(state_->out), timeout);
+  co_await send(std::span<const Data>(requests), timeout);
   std::vector<Data> replies;
   replies.reserve(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i)
@@ -143,48 +98,8 @@ Task<std::vector<Data>> Connection::pipeline(std::vector<Data> requests, millise
   co_return replies;
 }
 
-Task<std::string> Connection::write_then_read_to_end() {
-  try {
-    co_await runtime::TcpSender(state_->stream.socket(), data_layer::ByteView(state_->out));
-  } catch (const std::system_error& error) {
-    throw ClientError(ErrorKind::kWrite, describe("write", error));
-  }
-  std::vector<std::uint8_t> bytes;
-  try {
-    bytes = co_await state_->receiver.read_to_end(kOneshotReplyLimit);
-  } catch (const std::length_error&) {
-    throw ClientError(ErrorKind::kProtocol,
-                      "reply longer than " + std::to_string(kOneshotReplyLimit) + " bytes");
-  } catch (const std::system_error& error) {
-    throw ClientError(ErrorKind::kRead, describe("read", error));
-  }
-  co_return std::string(bytes.begin(), bytes.end());
-}
-
-Task<std::string> Connection::exchange_oneshot(Data frame, milliseconds timeout) {
-  state_->out.clear();
-  data_layer::serialize_into(frame, state_->out);
-  // One deadline for the whole exchange: the reply only counts once the server closes.
-  auto reply = co_await runtime::with_timeout(write_then_read_to_end(), timeout);
-  if (!reply) throw ClientError(ErrorKind::kTimeout, "no complete reply within " + millis(timeout));
-  co_return std::move(*reply);
-}
-
 void Connection::close_write() {
   state_->stream.shutdown_write();
-}
-
-Task<std::string> oneshot(runtime::SocketAddress address, Data request, Timeouts timeouts) {
-  Connection connection = co_await Connection::open(address, timeouts.connect);
-  co_return co_await connection.exchange_oneshot(std::move(request), timeouts.request);
-}
-
-void check_greeting(std::string_view reply) {
-  if (reply.empty()) throw ClientError(ErrorKind::kRead, "server closed without a reply");
-  if (reply != kGreeting) {
-    throw ClientError(ErrorKind::kMismatch, "expected \"" + std::string(kGreeting) + "\", got \"" +
-                                                std::string(reply) + "\"");
-  }
 }
 
 void check_echo(const Data& request, const Data& reply) {

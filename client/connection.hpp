@@ -1,25 +1,20 @@
-// Connection: the client side of PROTOCOL.md, as a small library the load generator, the
-// tests and any other program can use.
-//
-//   stream mode   Connection::open(), then request(data) for one round trip, or send() several
-//                 frames and receive() their replies in order (pipelining)
-//   oneshot mode  oneshot(address, data, timeouts): connect, write one frame, read the reply
-//                 to end of stream (at most kOneshotReplyLimit bytes)
+// Connection: the client side of PROTOCOL.md's stream mode, as a small library the load
+// generator, the tests and any other program can use. Connection::open(), then request(data)
+// for one round trip, or send() several frames and receive() their replies in order
+// (pipelining). Oneshot mode is send_data (send_data.hpp), which needs no Connection.
 //
 // Every failure is a ClientError whose kind names the step that failed (error.hpp). None of
 // these calls blocks the thread: connect, reads and writes are the runtime's futures, each
 // bounded by a timeout, so a silent server costs a timer, not a thread.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
-#include <string>
-#include <string_view>
 #include <vector>
 
+#include "client/connect.hpp"
 #include "client/error.hpp"
 #include "data_layer/data.hpp"
 #include "runtime/socket_address.hpp"
@@ -29,34 +24,12 @@
 
 namespace client {
 
-using std::chrono::milliseconds;
-
-using data_layer::kGreeting;  // the reply every oneshot request must get
-// A oneshot reply is 14 bytes; a server that sends more than this is broken or hostile,
-// and is cut off instead of being read into memory for ever.
-inline constexpr std::size_t kOneshotReplyLimit = 1024;
-
-struct Timeouts {
-  milliseconds connect{5000};   // the TCP handshake
-  milliseconds request{30000};  // one request: its write and its reply
-};
-
-// Connect failures retried `retries` times, waiting base * 2^attempt (capped at `cap`)
-// times a random factor in [0.5, 1): the jitter keeps thousands of clients refused together
-// from coming back together.
-struct RetryPolicy {
-  unsigned retries = 0;
-  milliseconds base{20};
-  milliseconds cap{2000};
-};
-
 class Connection {
  public:
   // Throws ClientError(kConnect) when the handshake fails or takes longer than the timeout.
   static runtime::Task<Connection> open(runtime::SocketAddress address,
                                         milliseconds connect_timeout);
-  // The same, retried by `policy`; `retries_used` says how many retries it took (also when
-  // it finally fails), so the caller can count retried requests.
+  // The same, retried by `policy` (connect.hpp, which says what `retries_used` counts).
   static runtime::Task<Connection> open(runtime::SocketAddress address,
                                         milliseconds connect_timeout, RetryPolicy policy,
                                         unsigned& retries_used);
@@ -88,10 +61,6 @@ class Connection {
   runtime::Task<std::vector<data_layer::Data>> pipeline(std::vector<data_layer::Data> requests,
                                                         milliseconds timeout);
 
-  // Oneshot mode after open(): writes one frame and reads until the server closes, all
-  // within `timeout`. Returns the raw reply bytes.
-  runtime::Task<std::string> exchange_oneshot(data_layer::Data frame, milliseconds timeout);
-
   // Closes our writing side: a stream server finishes the replies it owes, then closes.
   void close_write();
 
@@ -103,23 +72,14 @@ class Connection {
     runtime::TcpStream stream;
     runtime::TcpReceiver receiver;
     data_layer::Bytes out;  // the frames being written; reused, so a request allocates little
-    bool nodelay = false;   // TCP_NODELAY is set: on the first stream write
   };
   explicit Connection(runtime::TcpStream stream);
-
-  runtime::Task<std::string> write_then_read_to_end();
 
   std::unique_ptr<State> state_;
 };
 
-// Oneshot mode from scratch: open, exchange_oneshot, close. The request is taken by value
-// (as in every coroutine here) so that it lives in the coroutine frame, not in the caller's.
-runtime::Task<std::string> oneshot(runtime::SocketAddress address, data_layer::Data request,
-                                   Timeouts timeouts);
-
-// The checks PROTOCOL.md asks of a client; each throws ClientError(kMismatch), or kRead for
-// a oneshot server that closed without a byte.
-void check_greeting(std::string_view reply);
+// The check PROTOCOL.md asks of a stream reply: throws ClientError(kMismatch) unless it
+// equals the request it answers.
 void check_echo(const data_layer::Data& request, const data_layer::Data& reply);
 
 }  // namespace client

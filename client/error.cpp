@@ -20,4 +20,9 @@ std::string_view to_string(ErrorKind kind) {
   return "unknown";
 }
 
+ClientError timed_out(std::string_view what, std::chrono::milliseconds limit) {
+  return ClientError(ErrorKind::kTimeout,
+                     std::string(what) + " within " + std::to_string(limit.count()) + " ms");
+}
+
 }  // namespace client

@@ -12,7 +12,9 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,10 +36,16 @@ class ClientError : public std::runtime_error {
  public:
   ClientError(ErrorKind kind, const std::string& message)
       : std::runtime_error(message), kind_(kind) {}
+  // What the runtime threw at a step, as "step: reason" ("write: Broken pipe").
+  ClientError(ErrorKind kind, std::string_view step, const std::exception& cause)
+      : ClientError(kind, std::string(step) + ": " + cause.what()) {}
   ErrorKind kind() const { return kind_; }
 
  private:
   ErrorKind kind_;
 };
+
+// A kTimeout that says what did not happen in time: "<what> within <limit> ms".
+ClientError timed_out(std::string_view what, std::chrono::milliseconds limit);
 
 }  // namespace client

@@ -62,7 +62,7 @@ std::uint64_t Histogram::percentile(double percent) const {
 }
 
 namespace {
-// The row a value falls in: 0 for 0-1 us, then one row per power of two.
+// The row a value falls in: 0 for the values 0 and 1, then one row per power of two.
 unsigned row_of(std::uint64_t value) {
   return value < 2 ? 0 : static_cast<unsigned>(std::bit_width(value)) - 1;
 }

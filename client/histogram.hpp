@@ -1,10 +1,10 @@
 // Histogram: request latencies in microseconds, log-bucketed like HdrHistogram.
 //
-// Values below 128 us get a bucket each; above that every power of two is split into 64
-// buckets, so any recorded value is known to within 1/64 (about 1.6%, two significant
-// digits) from 0 us to hours, in a fixed 3,776 counters (30 KB). Recording is one shift
-// and an increment: cheap enough for every request. Each executor thread keeps its own
-// histogram (no locks, no shared cache lines) and the report merges them at the end.
+// Values below 128 microseconds get a bucket each; above that every power of two is split
+// into 64 buckets, so any recorded value is known to within 1/64 (two significant digits)
+// from zero to hours, in a fixed array of counters (128 + 57 * 64 of them). Recording is
+// one shift and an increment: cheap enough for every request. Each executor thread keeps
+// its own histogram (no locks, no shared cache lines) and the report merges them at the end.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +28,8 @@ class Histogram {
   // highest value of its bucket (never above max(), which is exact). 0 when empty.
   std::uint64_t percentile(double percent) const;
 
-  // A few lines of text, one per power-of-two range that holds values:
-  //   "   256-511 us |##########          |   1234  30.8%"
+  // A few lines of text, one per power-of-two range that holds values: the range in
+  // microseconds, a bar, the count and its share (docs/CLIENT.md shows one).
   std::string render(int bar_width = 40) const;
 
  private:

@@ -126,7 +126,7 @@ Options resolve(Options options) {
       options.concurrency = counted ? options.requests : kDurationOneshotConcurrency;
     }
   }
-  // A worker per request at most; a connection carries pipeline requests at once.
+  // A lane per request at most; a connection carries pipeline requests at once.
   if (counted || options.rate > 0) {
     options.concurrency =
         static_cast<std::size_t>(std::min<std::uint64_t>(options.concurrency, options.requests));
@@ -159,7 +159,8 @@ By default: the book's client, 4,000 oneshot requests all in flight at once.
   --threads T             executor threads (one per core)
   --json                  one JSON line on stdout instead of the summary
   --quiet                 no summary, no progress line; only the exit status
-  -v                      one line per request, as the book's client prints
+  -v                      the book's lines: "Result: <reply>" per request, then the
+                          time elapsed (on stderr with --json)
   --help                  this text
 
 Exit status: 0 every request succeeded, 1 some failed, 2 bad usage.

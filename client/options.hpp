@@ -1,7 +1,7 @@
 // Options: the client's command line, parsed into one value the rest of the program reads.
 //
 // Bad usage is a UsageError (the binary prints it and exits 2); nothing here touches the
-// network. Defaults reproduce the book's client: 4,000 oneshot requests, all in flight at
+// network. Defaults reproduce the book's client: 4000 oneshot requests, all in flight at
 // once, against 127.0.0.1:7878.
 #pragma once
 
@@ -36,9 +36,8 @@ struct Options {
   unsigned retries = 0;
   double rate = 0;        // requests started per second (open loop); 0 is closed loop
   double duration_s = 0;  // run for this long instead of a count; 0 is off
-  // Executor threads. 0 until resolve() picks one per core: a single thread, opening
-  // connections as fast as the kernel lets it, was the bottleneck of the connect row
-  // (docs/BENCHMARKS.md).
+  // Executor threads. 0 until resolve() picks one per core: one thread, opening connections
+  // as fast as the kernel lets it, cannot keep up with a server on several cores.
   unsigned threads = 0;
   bool json = false;
   bool quiet = false;
@@ -50,7 +49,7 @@ struct Options {
 Options parse_options(std::span<const std::string> args);
 
 // Fills in the defaults that depend on other flags (concurrency), and caps what cannot be
-// used (more workers than requests, more threads than workers).
+// used (more lanes than requests, more threads than lanes).
 Options resolve(Options options);
 
 std::string usage();

@@ -3,6 +3,7 @@
 // it answers byte for byte: an exact echo of a valid request is itself a valid frame, so
 // only a reply that differs needs decoding (to tell a wrong echo from a malformed frame).
 // That spares every good reply the UTF-8 check, the Data and its string.
+// departs from the book: docs/BOOK.md, "The client checks a stream reply by its bytes"
 //
 //   auto room = buffer.space();                        // read into this...
 //   buffer.commit(co_await connection.read_some(room, timeout));  // ...then say how much

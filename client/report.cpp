@@ -98,4 +98,20 @@ std::string progress_line(std::uint64_t finished, std::uint64_t limit, std::uint
   return line;
 }
 
+std::string book_result_line(std::string_view reply) {
+  return "Result: " + std::string(reply);
+}
+
+std::string book_error_line(const ClientError& error) {
+  return "Error: " + std::string(error.what()) + " (" + std::string(to_string(error.kind())) + ")";
+}
+
+// The book prints a Duration with Rust's {:?}, which picks the unit; milliseconds below a
+// second keep a short run readable.
+std::string book_elapsed_line(double seconds) {
+  const std::string duration =
+      seconds >= 1.0 ? fixed(seconds, 3) + "s" : fixed(seconds * 1000.0, 3) + "ms";
+  return "Time elapsed in expensive_function() is: " + duration;
+}
+
 }  // namespace client

@@ -1,4 +1,5 @@
-// Report: what a run found, for a person (the summary) or a program (one JSON line).
+// Report: what a run found, for a person (the summary) or a program (one JSON line), and
+// the book's lines that -v prints as the run goes.
 //
 // The summary gives counts, errors by kind with one sample message each, wall time,
 // throughput, the latency percentiles and a small text histogram. The JSON line carries the
@@ -7,9 +8,11 @@
 
 #include <ostream>
 #include <string>
+#include <string_view>
 
-#include "client/load.hpp"
+#include "client/error.hpp"
 #include "client/options.hpp"
+#include "client/stats.hpp"
 
 namespace client {
 
@@ -27,5 +30,11 @@ void print_json(std::ostream& out, const Options& options, const RunResult& resu
 // "  1234/4000 requests, 3 failed, 1234 req/s" for the live progress line.
 std::string progress_line(std::uint64_t finished, std::uint64_t limit, std::uint64_t failed,
                           double elapsed_s);
+
+// The book's client prints these: a line per request as it finishes, in the order they
+// finish, then the time the whole run took.
+std::string book_result_line(std::string_view reply);   // "Result: Hello, client!"
+std::string book_error_line(const ClientError& error);  // "Error: <message> (<kind>)"
+std::string book_elapsed_line(double seconds);          // "Time elapsed in ... is: 1.052s"
 
 }  // namespace client

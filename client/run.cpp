@@ -17,12 +17,12 @@ namespace client {
 
 namespace {
 
-// Descriptors the process needs besides one socket per worker: stdio, one epoll fd and one
+// Descriptors the process needs besides one socket per lane: stdio, one epoll fd and one
 // wake-up fd per executor thread, and slack for the C library.
 constexpr std::size_t kSpareFds = 64;
 
-// One socket per worker must fit under the limit; better fewer workers than a run that
-// fails with EMFILE halfway through.
+// One socket per lane must fit under the limit; better fewer lanes than a run that fails
+// with EMFILE halfway through.
 void fit_concurrency(Options& options, std::ostream& err) {
   const std::size_t allowed = runtime::raise_fd_limit();
   const std::size_t room =
@@ -92,7 +92,7 @@ int run_parsed(Options options, Output output) {
   // -v lines go where the summary would, except that --json keeps stdout to its one line.
   std::mutex lines_mutex;
   std::ostream& lines = options.json ? output.err : output.out;
-  const ResultLine result_line = [&](const std::string& line) {
+  const PrintLine print_line = [&](const std::string& line) {
     std::lock_guard lock(lines_mutex);
     lines << line << "\n";
   };
@@ -101,9 +101,10 @@ int run_parsed(Options options, Output output) {
   RunResult result;
   {
     Progress progress(output.progress && !options.quiet, output.err, dispenser, start);
-    result.stats = run_load(options, address, dispenser, result_line);
+    result.stats = run_load(options, address, dispenser, print_line);
   }
   result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  if (options.verbose) print_line(book_elapsed_line(result.wall_s));
   if (options.json) {
     print_json(output.out, options, result);
   } else if (!options.quiet) {

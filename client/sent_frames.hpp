@@ -3,6 +3,7 @@
 // reply with oldest() (ReplyBuffer holds the other side). The answered front is dropped when
 // a batch starts, once it is large, so a connection that always has requests in flight
 // keeps only those, not every request it ever sent.
+// departs from the book: docs/BOOK.md, "The client checks a stream reply by its bytes"
 #pragma once
 
 #include <cstddef>

@@ -22,12 +22,14 @@
 #include <vector>
 
 #include "client/connection.hpp"
+#include "client/dispenser.hpp"
 #include "client/histogram.hpp"
-#include "client/load.hpp"
 #include "client/options.hpp"
 #include "client/reply_buffer.hpp"
+#include "client/report.hpp"
 #include "client/request_text.hpp"
 #include "client/run.hpp"
+#include "client/send_data.hpp"
 #include "client/sent_frames.hpp"
 #include "data_layer/data.hpp"
 #include "runtime/channel.hpp"
@@ -250,6 +252,14 @@ double json_number(const std::string& line, const std::string& key) {
   return std::stod(json_field(line, key));
 }
 
+// How many times `what` occurs in `text`.
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t count = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+    ++count;
+  return count;
+}
+
 // Runs the client with --json and checks the line's shape; returns the line.
 std::string run_json(std::vector<std::string> args, int expected_status) {
   args.push_back("--json");
@@ -446,7 +456,7 @@ TEST_CASE("client: options take the book's defaults and reject bad usage") {
   CHECK(defaults.concurrency == 4000);  // oneshot: all in flight at once
   CHECK(defaults.threads == std::max(1u, std::thread::hardware_concurrency()));  // one per core
   const std::vector<std::string> one = {"--requests", "1"};
-  CHECK(client::resolve(client::parse_options(one)).threads == 1);  // no more than the workers
+  CHECK(client::resolve(client::parse_options(one)).threads == 1);  // no more than the lanes
   const std::vector<std::string> stream = {"--mode=stream", "--requests", "100", "--pipeline", "4"};
   const auto parsed = client::resolve(client::parse_options(stream));
   CHECK(parsed.concurrency == 32);
@@ -484,8 +494,73 @@ TEST_CASE("client: the library works from synchronous code with block_on") {
   CHECK(replies[0] == Data{1, 2, "one"});
   CHECK(replies[2] == Data{5, 6, "three"});
   const std::string reply =
-      executor.block_on(client::oneshot(greeter_address, Data{7, 7, "Hello, server! 7"}, {}));
+      executor.block_on(client::send_data(greeter_address, Data{7, 7, "Hello, server! 7"}));
   CHECK(reply == "Hello, client!");
+}
+
+namespace {
+
+// send_data on an executor of the test's own, against `port`: the reply, or the error.
+struct Sent {
+  std::string reply;
+  std::optional<client::ClientError> error;
+  unsigned retries = 0;
+};
+
+Sent run_send_data(const std::string& port, client::Timeouts timeouts = {},
+                   client::RetryPolicy retry = {}) {
+  const auto address = loopback(static_cast<std::uint16_t>(std::stoi(port)));
+  runtime::Executor executor;
+  Sent sent;
+  auto request = [&]() -> Task<void> {
+    // Named, not a braced temporary: GCC 12 miscompiles `co_await f(Data{...})` (bad free).
+    Data data{17, 17, "Hello, server! 17"};
+    try {
+      sent.reply =
+          co_await client::send_data(address, std::move(data), timeouts, retry, sent.retries);
+    } catch (const client::ClientError& error) {
+      sent.error = error;
+    }
+  };
+  executor.block_on(request());
+  return sent;
+}
+
+}  // namespace
+
+TEST_CASE("client: send_data connects, sends the Data and returns the reply read to its end") {
+  TestServer greeter(Behaviour::kGreeting);
+  const Sent ok = run_send_data(greeter.port());
+  CHECK(!ok.error);
+  CHECK(ok.reply == "Hello, client!");
+  CHECK(ok.retries == 0);
+  CHECK(greeter.accepted() == 1);
+  // It returns what came, and check_greeting judges it.
+  TestServer wrong(Behaviour::kWrongGreeting);
+  const Sent other = run_send_data(wrong.port());
+  CHECK(other.reply == "Hello, world!!");
+  CHECK_THROWS_AS(client::check_greeting(other.reply), client::ClientError);
+  TestServer early(Behaviour::kEarlyClose);
+  CHECK(run_send_data(early.port()).reply.empty());
+}
+
+TEST_CASE("client: send_data's failures are ClientErrors named for their step") {
+  TestServer oversized(Behaviour::kOversized);
+  const Sent big = run_send_data(oversized.port());
+  REQUIRE(big.error);
+  CHECK(big.error->kind() == client::ErrorKind::kProtocol);
+  TestServer silent(Behaviour::kSilent);
+  const client::Timeouts quick{.connect = std::chrono::seconds(5),
+                               .request = std::chrono::milliseconds(100)};
+  const Sent late = run_send_data(silent.port(), quick);
+  REQUIRE(late.error);
+  CHECK(late.error->kind() == client::ErrorKind::kTimeout);
+  CHECK(std::string(late.error->what()) == "no complete reply within 100 ms");
+  // Refused: retried as the policy says, and the retries are counted though it fails.
+  const Sent refused = run_send_data(refused_port(), {}, client::RetryPolicy{.retries = 2});
+  REQUIRE(refused.error);
+  CHECK(refused.error->kind() == client::ErrorKind::kConnect);
+  CHECK(refused.retries == 2);
 }
 
 TEST_CASE("client: oneshot against a conforming server succeeds, all in flight") {
@@ -500,7 +575,7 @@ TEST_CASE("client: oneshot against a conforming server succeeds, all in flight")
 
 TEST_CASE("client: with --concurrency at --requests, every request is in flight at once") {
   // On two threads. Found by the 10k benchmark row (2.3 s instead of 1.5, with 1 s replies)
-  // when request numbers went to threads 16 at a time: a thread whose workers all had one
+  // when request numbers went to threads 16 at a time: a thread whose lanes all had one
   // held the rest of its block until one of its requests was done.
   constexpr int kRequests = 40;
   TestServer server(Behaviour::kAllAtOnce, kRequests);
@@ -511,10 +586,10 @@ TEST_CASE("client: with --concurrency at --requests, every request is in flight 
   CHECK(server.gate_timeouts() == 0);
 }
 
-TEST_CASE("client: a stream worker claims only what it sends, so no request waits in a busy one") {
-  // 17 requests, two workers, a window of 16 on one thread: the first worker takes 0..15,
-  // the second takes 16. (Found by review: a worker that also claimed the next number
-  // ahead held 16 until its first reply, and the second worker never connected.)
+TEST_CASE("client: a stream lane claims only what it sends, so no request waits in a busy one") {
+  // 17 requests, two lanes, a window of 16 on one thread: the first lane takes 0..15,
+  // the second takes 16. (Found by review: a lane that also claimed the next number
+  // ahead held 16 until its first reply, and the second lane never connected.)
   TestServer server(Behaviour::kEcho);
   const auto line = run_json({"--port", server.port(), "--mode", "stream", "--requests", "17",
                               "--concurrency", "2", "--pipeline", "16", "--threads", "1"},
@@ -531,13 +606,13 @@ TEST_CASE("client: stream mode with pipelining on several threads echoes every r
   CHECK(json_number(line, "ok") == 300);
   CHECK(json_field(line, "pipeline") == "8");
   CHECK(json_field(line, "threads") == "2");
-  // Keep-alive: at most one connection per worker, however many requests. (Not exactly
-  // one: a worker whose batch-claiming siblings took every request first never connects.)
+  // Keep-alive: at most one connection per lane, however many requests. (Not exactly
+  // one: a lane whose batch-claiming siblings took every request first never connects.)
   CHECK(server.accepted() >= 1);
   CHECK(server.accepted() <= 4);
 }
 
-TEST_CASE("client: stream latency runs from the write, not from when the worker took the number") {
+TEST_CASE("client: stream latency runs from the write, not from when the lane took the number") {
   // Closed loop, one connection, one request in flight: request 1 is taken while request 0
   // waits for its slow reply, and goes out only after it. Its own round trip is quick; a
   // latency counted from when its number was taken would include request 0's wait too.
@@ -573,8 +648,8 @@ TEST_CASE("client: a wrong echo is counted as a mismatch and the connection carr
   const auto line = run_json(
       {"--port", server.port(), "--mode", "stream", "--requests", "20", "--concurrency", "2"}, 1);
   CHECK(json_number(line, "mismatches") == 20);
-  // Carries on: no new connection after a mismatch, so at most one per worker (20 if each
-  // mismatch dropped it). Not exactly two: a worker whose sibling took every request before
+  // Carries on: no new connection after a mismatch, so at most one per lane (20 if each
+  // mismatch dropped it). Not exactly two: a lane whose sibling took every request before
   // its thread started never connects.
   CHECK(server.accepted() >= 1);
   CHECK(server.accepted() <= 2);
@@ -680,11 +755,43 @@ TEST_CASE("client: exit status is 2 for bad usage, 0 for --help, and the summary
   CHECK(run_client({"--port", server.port(), "--requests", "3", "--quiet"}).out.empty());
 }
 
-TEST_CASE("client: -v prints the book's line per request") {
+TEST_CASE("client: -v prints the book's line per request, then the time elapsed") {
   TestServer server(Behaviour::kGreeting);
   const Ran ran = run_client({"--port", server.port(), "--requests", "5", "-v", "--quiet"});
   CHECK(ran.status == 0);
-  CHECK(ran.out.find("3: Hello, client!\n") != std::string::npos);
+  CHECK(count_of(ran.out, "Result: Hello, client!\n") == 5);
+  const auto last = ran.out.rfind("Time elapsed in expensive_function() is: ");
+  REQUIRE(last != std::string::npos);
+  CHECK(ran.out.find('\n', last) == ran.out.size() - 1);  // the last line
+  CHECK(ran.out.substr(ran.out.size() - 2) == "s\n");     // a unit: 1.052s or 12.300ms
+}
+
+TEST_CASE("client: -v prints the book's Error line for a failed request, with its kind") {
+  const std::string port = refused_port();
+  const Ran ran = run_client({"--port", port, "--requests", "2", "-v", "--quiet"});
+  CHECK(ran.status == 1);
+  CHECK(count_of(ran.out, "Error: connect to 127.0.0.1:" + port) == 2);
+  CHECK(count_of(ran.out, " (connect)\n") == 2);
+  CHECK(count_of(ran.out, "Time elapsed in expensive_function() is: ") == 1);
+}
+
+TEST_CASE("client: with --json, -v lines go to stderr and stdout keeps its one line") {
+  TestServer server(Behaviour::kGreeting);
+  const Ran ran = run_client({"--port", server.port(), "--requests", "4", "-v", "--json"});
+  CHECK(ran.status == 0);
+  REQUIRE(!ran.out.empty());
+  CHECK(ran.out.front() == '{');
+  CHECK(ran.out.find('\n') == ran.out.size() - 1);  // exactly one line
+  CHECK(count_of(ran.err, "Result: Hello, client!\n") == 4);
+  CHECK(count_of(ran.err, "Time elapsed in expensive_function() is: ") == 1);
+}
+
+TEST_CASE("client: the book's elapsed line reads like Rust's Duration") {
+  CHECK(client::book_elapsed_line(1.0524) == "Time elapsed in expensive_function() is: 1.052s");
+  CHECK(client::book_elapsed_line(0.0123) == "Time elapsed in expensive_function() is: 12.300ms");
+  CHECK(client::book_result_line("Hello, client!") == "Result: Hello, client!");
+  const client::ClientError late(client::ErrorKind::kTimeout, "no reply within 5 ms");
+  CHECK(client::book_error_line(late) == "Error: no reply within 5 ms (timeout)");
 }
 
 TEST_CASE("client: --rate spaces the starts and --duration ends the run by time") {

@@ -1,0 +1,162 @@
+#include "client/pipe.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace client {
+
+using runtime::Task;
+
+namespace {
+
+std::string_view text_of(data_layer::ByteView frame) {
+  const auto text = frame.subspan(data_layer::kHeaderSize);
+  return {reinterpret_cast<const char*>(text.data()), text.size()};
+}
+
+// A reply that is not the request's bytes: the mismatch to count, or, if it is not even a
+// valid frame, the protocol error that ends the connection (thrown).
+ClientError why_not_echo(data_layer::ByteView request, data_layer::ByteView reply) {
+  auto decoded = data_layer::deserialize(reply);
+  if (auto* error = std::get_if<data_layer::DecodeError>(&decoded)) {
+    throw ClientError(ErrorKind::kProtocol, "bad reply frame: " + error->message);
+  }
+  try {
+    check_echo(std::get<data_layer::Data>(data_layer::deserialize(request)),
+               std::get<data_layer::Data>(decoded));
+  } catch (const ClientError& mismatch) {
+    return mismatch;
+  }
+  // Equal as Data but not as bytes cannot happen (one encoding per Data); say so if it does.
+  return ClientError(ErrorKind::kMismatch, "reply differs from the request's bytes");
+}
+
+}  // namespace
+
+Task<void> Pipe::send() {
+  sent_.start_batch();
+  for (const Dispenser::Claim& claim : batch)
+    load_.add_request(claim.index, sent_);
+  std::optional<ClientError> error;
+  Clock::time_point sent_at{};
+  try {
+    if (!connection_) co_await ensure_connected();
+    sent_at = Clock::now();
+    co_await connection_->send_raw(sent_.batch(), load_.timeouts.request);
+  } catch (const ClientError& caught) {
+    error = caught;
+  }
+  for (const Dispenser::Claim& claim : batch)
+    in_flight_.push_back({load_.start_of(claim, sent_at), sent_at});
+  batch.clear();
+  if (error) fail_all(*error);
+}
+
+Task<void> Pipe::receive() {
+  const Clock::time_point now = Clock::now();
+  if (replies_.holds_bytes() && settle_buffered(now) > 0) co_return;
+  if (!connection_) co_return;
+  const auto left =
+      std::max(in_flight_.front().sent_at + load_.timeouts.request - now, Clock::duration::zero());
+  std::optional<ClientError> error;
+  std::size_t count = 0;
+  try {
+    count = co_await connection_->read_some(replies_.space(),
+                                            std::chrono::ceil<std::chrono::milliseconds>(left));
+  } catch (const ClientError& caught) {
+    error = caught.kind() == ErrorKind::kTimeout ? late_reply() : caught;
+  }
+  if (!error && count == 0) error = closed_before_reply();
+  if (error) {
+    fail_all(*error);
+    co_return;
+  }
+  replies_.commit(count);
+  settle_buffered(Clock::now());
+}
+
+void Pipe::close_write() {
+  if (connection_) connection_->close_write();
+}
+
+// Opens the connection the pipe lacks (its first, or the one after a failure), counting
+// a retried connect once, whether or not it finally succeeds.
+Task<void> Pipe::ensure_connected() {
+  unsigned retries = 0;
+  std::optional<ClientError> error;
+  try {
+    connection_ =
+        co_await Connection::open(load_.address, load_.timeouts.connect, load_.retry, retries);
+  } catch (const ClientError& caught) {
+    error = caught;
+  }
+  if (retries > 0) ++load_.stats.retried;
+  if (error) throw *error;
+}
+
+// Settles every reply already in the buffer, oldest request first; returns how many. A
+// malformed reply fails the connection.
+std::size_t Pipe::settle_buffered(Clock::time_point now) {
+  std::size_t settled = 0;
+  try {
+    while (!in_flight_.empty() && settle_oldest(now))
+      ++settled;
+  } catch (const ClientError& error) {
+    fail_all(error);
+  }
+  return settled;
+}
+
+// Settles the oldest request in flight if its reply has arrived; false if it has not yet.
+// An exact echo is recognised by its bytes alone (ReplyBuffer::take_echo). Throws
+// ClientError(kProtocol) for a malformed frame, which leaves the request in flight for
+// fail_all.
+bool Pipe::settle_oldest(Clock::time_point now) {
+  const data_layer::ByteView request = sent_.oldest();
+  std::optional<ClientError> mismatch;
+  if (!replies_.take_echo(request)) {
+    const auto reply = replies_.next_frame();
+    if (!reply) return false;
+    mismatch = why_not_echo(request, *reply);
+  }
+  const InFlight done = in_flight_.front();
+  in_flight_.pop_front();
+  sent_.pop_oldest();
+  if (mismatch) {
+    load_.record_error(*mismatch);
+  } else {
+    load_.record_ok(done.start, now, text_of(request));  // the reply's text too
+  }
+  return true;
+}
+
+// The connection is unusable: every request on it fails with `error`, and the next send()
+// opens a fresh connection.
+void Pipe::fail_all(const ClientError& error) {
+  for (std::size_t left = in_flight_.size(); left > 0; --left)
+    load_.record_error(error);
+  in_flight_.clear();
+  sent_.clear();
+  replies_.clear();
+  connection_.reset();
+}
+
+ClientError Pipe::late_reply() const {
+  return ClientError(ErrorKind::kTimeout, "no reply within " +
+                                              std::to_string(load_.timeouts.request.count()) +
+                                              " ms of the request's write");
+}
+
+// The server closed with replies owed: in the middle of a frame, or between frames.
+ClientError Pipe::closed_before_reply() const {
+  if (replies_.holds_bytes()) {
+    return ClientError(ErrorKind::kProtocol,
+                       "bad reply frame: the server closed in the middle of a frame (truncated)");
+  }
+  return ClientError(ErrorKind::kRead, "server closed the connection before replying");
+}
+
+}  // namespace client

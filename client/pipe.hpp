@@ -1,0 +1,70 @@
+// Pipe: a stream lane's connection and the requests in flight on it (stream_lane.hpp). The
+// lane claims requests into `batch`; send() writes them all in one write, opening the
+// connection first if there is none; receive() waits for replies and settles every one
+// that has arrived, oldest request first. An error other than a mismatch fails every
+// request in flight and drops the connection, and the next send() opens a new one.
+//
+// Requests and replies stay bytes: each reply is compared with the bytes of the request it
+// answers, and only one that differs is decoded, to tell a wrong echo (that request fails)
+// from a malformed frame (the connection fails). docs/CLIENT.md, "Checking replies".
+// departs from the book: docs/BOOK.md, "The client checks a stream reply by its bytes"
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "client/connection.hpp"
+#include "client/dispenser.hpp"
+#include "client/error.hpp"
+#include "client/reply_buffer.hpp"
+#include "client/sent_frames.hpp"
+#include "client/thread_load.hpp"
+#include "runtime/task.hpp"
+
+namespace client {
+
+class Pipe {
+ public:
+  explicit Pipe(ThreadLoad& load) : load_(load) {}
+
+  // Claimed, to go out in the next send().
+  std::vector<Dispenser::Claim> batch;
+
+  // Requests sent and not yet settled.
+  std::size_t in_flight() const { return in_flight_.size(); }
+  // Sends the batch in one write (one system call for a window's requests), opening the
+  // connection first if there is none. A failure fails the batch with the rest.
+  runtime::Task<void> send();
+  // Settles every reply already buffered; if there was none, waits for replies (until the
+  // oldest request's --timeout-ms, counted from its write, runs out) and settles those. A
+  // batch of pipelined replies costs one read and one clock reading.
+  runtime::Task<void> receive();
+  // At the end of the lane: a stream server finishes what it owes, then closes.
+  void close_write();
+
+ private:
+  struct InFlight {
+    Clock::time_point start;    // latency counts from here (the schedule, with --rate)
+    Clock::time_point sent_at;  // --timeout-ms counts from here
+  };
+
+  runtime::Task<void> ensure_connected();
+  std::size_t settle_buffered(Clock::time_point now);
+  bool settle_oldest(Clock::time_point now);
+  void fail_all(const ClientError& error);
+  ClientError late_reply() const;  // the oldest request's --timeout-ms ran out
+  ClientError closed_before_reply() const;
+
+  ThreadLoad& load_;
+  // Empty before the first send() and after a failure; the buffers below outlive it, so
+  // that once the run is warm a pipelined request allocates nothing of its own (the
+  // in-flight deque takes a block now and then as the window moves).
+  std::optional<Connection> connection_;
+  std::deque<InFlight> in_flight_;  // oldest first, as the replies come
+  SentFrames sent_;                 // the bytes of the requests in flight, the same order
+  ReplyBuffer replies_;             // what has been read and not yet settled
+};
+
+}  // namespace client

@@ -1,0 +1,61 @@
+#include "client/thread_load.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "client/report.hpp"
+#include "runtime/sleep.hpp"
+
+namespace client {
+
+ThreadLoad::ThreadLoad(const Options& options, const runtime::SocketAddress& address,
+                       Dispenser& dispenser, const PrintLine& print_line)
+    : options(options),
+      address(address),
+      dispenser(dispenser),
+      timeouts{.connect = options.connect_timeout, .request = options.timeout},
+      retry{.retries = options.retries},
+      print_line_(print_line),
+      payload_(options.size, 'x') {}
+
+data_layer::Data ThreadLoad::make_request(std::uint64_t index) {
+  return data_layer::Data{static_cast<std::uint32_t>(index), static_cast<std::uint16_t>(index),
+                          std::string(request_text(index))};
+}
+
+void ThreadLoad::add_request(std::uint64_t index, SentFrames& sent) {
+  sent.add(static_cast<std::uint32_t>(index), static_cast<std::uint16_t>(index),
+           request_text(index));
+}
+
+void ThreadLoad::record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply) {
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - start);
+  ++stats.requests;
+  ++stats.ok;
+  stats.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0)));
+  if (options.verbose) print_line_(book_result_line(reply));
+}
+
+void ThreadLoad::record_error(const ClientError& error) {
+  const auto kind = static_cast<std::size_t>(error.kind());
+  ++stats.requests;
+  ++stats.errors[kind];
+  if (stats.first_error[kind].empty()) stats.first_error[kind] = error.what();
+  if (options.verbose) print_line_(book_error_line(error));
+}
+
+void ThreadLoad::publish_progress() {
+  dispenser.finished.fetch_add(stats.requests - published_.requests, std::memory_order_relaxed);
+  dispenser.failed.fetch_add(stats.failed() - published_.failed, std::memory_order_relaxed);
+  published_ = {stats.requests, stats.failed()};
+}
+
+std::string_view ThreadLoad::request_text(std::uint64_t index) {
+  return options.size > 0 ? std::string_view(payload_) : book_text_.of(index);
+}
+
+runtime::Task<void> wait_for(Clock::time_point scheduled) {
+  if (scheduled > Clock::now()) co_await runtime::Sleep::until(scheduled);
+}
+
+}  // namespace client
