@@ -70,7 +70,7 @@ runtime::Poll<void> ShutdownSignal::Notified::poll(runtime::Context& cx) {
   // The dispatcher's task is polled for every connection it accepts, and this future with
   // it (when_any). Once a read found the pipe empty, only the reactor can say a byte came:
   // until it does, looking again is a read(2) per connection that answers EAGAIN.
-  if (watch_ && !watch_.maybe_readable()) {
+  if (watch_ && watch_.hint().next_read() == runtime::ReadinessHint::Next::kWait) {
     watch_.wait_readable(cx);
     return runtime::Pending{};
   }
@@ -83,7 +83,7 @@ runtime::Poll<void> ShutdownSignal::Notified::poll(runtime::Context& cx) {
       throw std::system_error(errno, std::generic_category(), "read shutdown pipe");
     }
     if (!watch_) watch_ = runtime::Socket(fd_);
-    watch_.note_drained();
+    watch_.hint().on_would_block();
     watch_.wait_readable(cx);
     return runtime::Pending{};
   }
