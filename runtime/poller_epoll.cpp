@@ -78,6 +78,7 @@ void Poller::remove(int fd) {
   epoll_ctl(impl_->epoll_fd, EPOLL_CTL_DEL, fd, nullptr);  // fails only if already gone
 }
 
+// departs from the book: docs/BOOK.md, "A reactor: futures wait in `epoll`, not in the run queue"
 void Poller::forget(int fd) {
   // close() removes the fd from the epoll set (we never dup it, so the descriptor is the
   // last reference to the open file): EPOLL_CTL_DEL would be a system call per connection

@@ -5,6 +5,7 @@
 // (on_read, on_would_block), and before reading, a reader asks it one question
 // (next_read). Each Socket holds one; tests/test_reactor.cpp ("readiness hint: ...") pins
 // every move below.
+// departs from the book: docs/BOOK.md, "A reactor: futures wait in `epoll`, not in the run queue"
 //
 // The read states:
 //

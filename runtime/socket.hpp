@@ -13,8 +13,9 @@
 // deregisters first, so a later fd with the same number never inherits a stale waiter.
 //
 // The waiters live here, in the Socket (so in the coroutine frame that owns it), rather
-// than in a table in each reactor: the reactor keeps one pointer per fd, and 10,000
-// connections spread over three workers no longer cost three tables of 10,000 rows.
+// than in a table in each reactor: the reactor keeps one pointer per fd, not a row per fd
+// in every worker's table.
+// departs from the book: docs/BOOK.md, "Memory per connection is kept small"
 #pragma once
 
 #include <utility>

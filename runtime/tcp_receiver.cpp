@@ -19,6 +19,7 @@ thread_local std::array<std::uint8_t, kScratchSize> t_scratch;
 // "nothing to read yet", after which `wait` has registered cx's waker for readability.
 // The socket's hint is asked first, and told what the recv found: it spares the recv
 // whose answer it already knows (EAGAIN for a drained socket, 0 at the end).
+// departs from the book: docs/BOOK.md, "A reactor: futures wait in `epoll`, not in the run queue"
 ssize_t receive(Socket& socket, std::span<std::uint8_t> into, SocketWait& wait, Context& cx) {
   ReadinessHint& hint = socket.hint();
   switch (hint.next_read()) {

@@ -56,6 +56,7 @@ bool TcpStream::Connect::start() {
 // system call (ReadinessHint::connect_proved): the usual path. Otherwise having a peer
 // means connected, and only without one is SO_ERROR asked whether the handshake failed or
 // is still going (a wake-up can be stale, or meant for a sibling future).
+// departs from the book: docs/BOOK.md, "A reactor: futures wait in `epoll`, not in the run queue"
 bool TcpStream::Connect::finished() {
   if (socket_.hint().connect_proved()) return true;
   sockaddr_storage peer;
