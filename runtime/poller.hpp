@@ -14,33 +14,15 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/readiness_hint.hpp"
+
 namespace runtime {
 
 struct PollEvent {
   int fd;
-  bool readable;  // also set for hang-up and error, so the reader finds out by reading
-  bool writable;  // likewise for the writer
-  // A read may now stop short with more to come, so a short read no longer proves the
-  // socket drained: the peer closed its side or the socket failed (the end of stream is
-  // reported once), or TCP urgent data arrived (a read stops at its mark).
-  bool reads_stop_short;
-  // Writable, with no error or hang-up. For a TCP socket whose connect is in progress, that
-  // is proof the handshake succeeded: Linux reports no writability during the handshake and
-  // an error once it failed (tcp_poll), so TcpStream::Connect need not ask the kernel.
-  bool writable_sound;
-  // The peer's end of stream has arrived (its FIN) and the socket reports no error, hang-up
-  // or urgent data: every byte the peer sent is queued here already, so a read that drains
-  // the socket has reached the end, and the read that would only say 0 can be skipped.
-  // (EPOLLRDHUP. After our own shutdown(SHUT_WR) the peer's FIN comes as EPOLLHUP instead,
-  // so this stays false and the read of 0 is made. We never shutdown(SHUT_RD): on Linux
-  // that raises EPOLLRDHUP too, while data arriving later is still queued, which would
-  // make this unsound.)
-  bool clean_end;
-  // Nothing to read when the wait answered, and the backend knows it: epoll reports both
-  // directions in every event, and reports the next arrival as a new event, so a reader
-  // may wait without a recv that would say EAGAIN (a connect's writable event, say, comes
-  // before any reply can). poll(2) looks only at the directions waited for: never set there.
-  bool not_readable;
+  bool readable;   // also set for hang-up and error, so the reader finds out by reading
+  bool writable;   // likewise for the writer
+  EventHint hint;  // what else the backend could tell from the event (readiness_hint.hpp)
 };
 
 class Poller {

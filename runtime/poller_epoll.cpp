@@ -17,6 +17,20 @@ namespace {
   throw std::system_error(errno, std::generic_category(), what);
 }
 constexpr int kMaxEventsPerWait = 1024;
+
+// An epoll event lists every direction, worked out from the socket as it is when the wait
+// answers, so it says more than poll(2) can (readiness_hint.hpp has what each hint allows).
+// EPOLLRDHUP alone is the peer's clean FIN. After our own shutdown(SHUT_WR) the peer's FIN
+// comes as EPOLLHUP instead, so that end is taken as kBroken and the read of 0 is made.
+// We never shutdown(SHUT_RD): on Linux that raises EPOLLRDHUP too, while data arriving
+// later is still queued, which would make kCleanEnd unsound.
+EventHint hint_of(std::uint32_t bits) {
+  if (bits & (EPOLLHUP | EPOLLERR)) return EventHint::kBroken;
+  if (bits & EPOLLPRI) return EventHint::kUrgent;
+  if (bits & EPOLLRDHUP) return EventHint::kCleanEnd;
+  if (!(bits & EPOLLIN)) return EventHint::kNothingToRead;
+  return EventHint::kNoError;
+}
 }  // namespace
 
 struct Poller::Impl {
@@ -64,14 +78,15 @@ void Poller::remove(int fd) {
   epoll_ctl(impl_->epoll_fd, EPOLL_CTL_DEL, fd, nullptr);  // fails only if already gone
 }
 
+// departs from the book: docs/BOOK.md, "A reactor: futures wait in `epoll`, not in the run queue"
 void Poller::forget(int fd) {
   // close() removes the fd from the epoll set (we never dup it, so the descriptor is the
   // last reference to the open file): EPOLL_CTL_DEL would be a system call per connection
   // for nothing. A program that embeds the runtime and forks would break that premise
   // between fork and exec, and then a later socket that reuses the number could be handed
   // the old socket's events. Those are not only stray wake-ups: one that says "nothing to
-  // read" (PollEvent::not_readable) would clear the new socket's read hint after its data
-  // was reported, and its reader would wait for ever; one that says "writable, no error"
+  // read" (EventHint::kNothingToRead) would drain the new socket's hint after its data was
+  // reported, and its reader would wait for ever; one that says "writable, no error"
   // would prove a connect still in its handshake. Such a program must not skip the DEL:
   // remove() does it.
   if (static_cast<std::size_t>(fd) < impl_->added.size()) impl_->added[fd] = false;
@@ -87,15 +102,11 @@ void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
   for (int i = 0; i < count; ++i) {
     const std::uint32_t bits = impl_->buffer[i].events;
     const bool broken = bits & (EPOLLHUP | EPOLLERR);
-    const bool readable = broken || (bits & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0;
     events.push_back(PollEvent{
         .fd = impl_->buffer[i].data.fd,
-        .readable = readable,
+        .readable = broken || (bits & (EPOLLIN | EPOLLRDHUP | EPOLLPRI)) != 0,
         .writable = broken || (bits & EPOLLOUT) != 0,
-        .reads_stop_short = broken || (bits & (EPOLLRDHUP | EPOLLPRI)) != 0,
-        .writable_sound = !broken && (bits & EPOLLOUT) != 0,
-        .clean_end = !broken && (bits & (EPOLLRDHUP | EPOLLPRI)) == EPOLLRDHUP,
-        .not_readable = !readable,
+        .hint = hint_of(bits),
     });
   }
 }

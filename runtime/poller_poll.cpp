@@ -19,13 +19,16 @@ void make_nonblocking_cloexec(int fd) {
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) fail("fcntl(O_NONBLOCK)");
   if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) fail("fcntl(FD_CLOEXEC)");
 }
-// On Linux, poll(2) asks the same tcp_poll as epoll does (PollEvent::writable_sound). Other
+// What an event without POLLERR or POLLHUP proves. poll(2) is asked for no more than the
+// directions waited for, so it never knows that nothing is queued, nor sees urgent data
+// or the peer's FIN: being level-triggered, it needs none of them. On Linux it asks the
+// same tcp_poll as epoll does, so such an event proves the socket has no error. Other
 // systems may report a failed connect as plain writability, with the error only in
-// SO_ERROR: there a connect always asks the kernel how it ended.
+// SO_ERROR: there the event proves nothing, and a connect asks the kernel how it ended.
 #ifdef __linux__
-constexpr bool kWritableProvesConnected = true;
+constexpr EventHint kWithoutError = EventHint::kNoError;
 #else
-constexpr bool kWritableProvesConnected = false;
+constexpr EventHint kWithoutError = EventHint::kNone;
 #endif
 }  // namespace
 
@@ -75,15 +78,11 @@ void Poller::wait(int timeout_ms, std::vector<PollEvent>& events) {
   for (const pollfd& entry : fds) {
     if (entry.revents == 0) continue;
     const bool broken = entry.revents & (POLLHUP | POLLERR | POLLNVAL);
-    const bool writable = (entry.revents & POLLOUT) != 0;
     events.push_back(PollEvent{
         .fd = entry.fd,
         .readable = broken || (entry.revents & POLLIN) != 0,
-        .writable = broken || writable,
-        .reads_stop_short = broken,
-        .writable_sound = kWritableProvesConnected && !broken && writable,
-        .clean_end = false,  // not watched for: POLLRDHUP is Linux's, and this is the fallback
-        .not_readable = false,
+        .writable = broken || (entry.revents & POLLOUT) != 0,
+        .hint = broken ? EventHint::kBroken : kWithoutError,
     });
   }
 }

@@ -7,16 +7,16 @@
 namespace runtime {
 
 Poll<void> Readable::poll(Context& cx) {
-  if (wait_.waiting() && socket_->maybe_readable()) {
-    // We waited after EAGAIN and the reactor has since seen the socket readable: no need
-    // to look again. (A stale event can make this a false alarm; the read that follows
-    // then finds nothing and waits, so it costs a wake-up, never a lost byte.)
+  if (socket_->hint().next_read() == ReadinessHint::Next::kWait) {
+    wait_.wait(cx);  // drained by the last read: only the reactor can tell more has come
+    return Pending{};
+  }
+  if (wait_.waiting()) {
+    // We waited after EAGAIN, were woken, and the hint does not say drained: no need to
+    // look. (A stale event can make this a false alarm; the read that follows then finds
+    // nothing and waits, so it costs a wake-up, never a lost byte.)
     wait_.withdraw();
     return Ready{};
-  }
-  if (!socket_->maybe_readable()) {  // drained by the last read: only the reactor can tell
-    wait_.wait(cx);
-    return Pending{};
   }
   for (;;) {
     char byte;
@@ -24,7 +24,7 @@ Poll<void> Readable::poll(Context& cx) {
     const ssize_t n = ::recv(socket_->fd(), &byte, 1, MSG_PEEK);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      socket_->note_drained();
+      socket_->hint().on_would_block();
       wait_.wait(cx);
       return Pending{};
     }

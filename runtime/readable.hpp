@@ -3,8 +3,8 @@
 //
 // It lets a connection wait for its first byte holding nothing but this small future: the
 // receiver, its decoder and the read's buffers are made only once there is something to
-// read. With 10,000 connections open and silent, that is the difference between a few
-// hundred bytes each and a thousand (docs/BENCHMARKS.md).
+// read, so a connection that stays silent costs a fraction of what a waiting receiver would.
+// departs from the book: docs/BOOK.md, "Memory per connection is kept small"
 #pragma once
 
 #include "runtime/future.hpp"

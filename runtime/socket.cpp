@@ -14,11 +14,7 @@ namespace runtime {
 
 Socket::Socket(Socket&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
-      read_ready_(other.read_ready_),
-      reads_stop_short_(other.reads_stop_short_),
-      clean_end_seen_(other.clean_end_seen_),
-      at_end_(other.at_end_),
-      writable_sound_(other.writable_sound_),
+      hint_(other.hint_),
       reactor_(std::exchange(other.reactor_, nullptr)),
       reader_(std::move(other.reader_)),
       writer_(std::move(other.writer_)) {
@@ -30,11 +26,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
-    read_ready_ = other.read_ready_;
-    reads_stop_short_ = other.reads_stop_short_;
-    clean_end_seen_ = other.clean_end_seen_;
-    at_end_ = other.at_end_;
-    writable_sound_ = other.writable_sound_;
+    hint_ = other.hint_;
     reactor_ = std::exchange(other.reactor_, nullptr);
     reader_ = std::move(other.reader_);
     writer_ = std::move(other.writer_);
@@ -60,9 +52,7 @@ void Socket::close() {
 void Socket::forget_reactor_state() {
   reader_ = Waker();
   writer_ = Waker();
-  read_ready_ = true;
-  reads_stop_short_ = false;
-  clean_end_seen_ = at_end_ = writable_sound_ = false;
+  hint_ = ReadinessHint();
 }
 
 void Socket::register_here() {
@@ -101,20 +91,9 @@ void Socket::forget_writable() {
 }
 
 void Socket::on_ready(const PollEvent& event) {
-  reads_stop_short_ = reads_stop_short_ || event.reads_stop_short;
-  // Sticky, like the end of stream itself: bytes cannot follow a FIN. A reset that comes
-  // later does not undo it either, since a read after the FIN answers 0 whatever follows.
-  clean_end_seen_ = clean_end_seen_ || event.clean_end;
-  if (event.readable) {
-    read_ready_ = true;
-    std::move(reader_).wake();
-  } else if (event.not_readable) {
-    read_ready_ = false;  // the next arrival is reported (PollEvent::not_readable)
-  }
-  if (event.writable) {
-    writable_sound_ = event.writable_sound;
-    std::move(writer_).wake();
-  }
+  hint_.on_event(event.readable, event.writable, event.hint);
+  if (event.readable) std::move(reader_).wake();
+  if (event.writable) std::move(writer_).wake();
 }
 
 void SocketWait::wait(Context& cx) {

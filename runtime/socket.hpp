@@ -1,4 +1,5 @@
-// Socket: one owned, nonblocking socket fd, and its link to the reactor.
+// Socket: one owned, nonblocking socket fd, its link to the reactor, the two tasks waiting on
+// it (one per direction), and the hint that spares a system call whose answer is known.
 //
 // TcpListener and TcpStream are built on it; the leaf futures (accept, connect, TcpSender,
 // TcpReceiver) call wait_readable / wait_writable after the OS answers EAGAIN. The fd is
@@ -12,14 +13,16 @@
 // deregisters first, so a later fd with the same number never inherits a stale waiter.
 //
 // The waiters live here, in the Socket (so in the coroutine frame that owns it), rather
-// than in a table in each reactor: the reactor keeps one pointer per fd, and 10,000
-// connections spread over three workers no longer cost three tables of 10,000 rows.
+// than in a table in each reactor: the reactor keeps one pointer per fd, not a row per fd
+// in every worker's table.
+// departs from the book: docs/BOOK.md, "Memory per connection is kept small"
 #pragma once
 
 #include <utility>
 
 #include "runtime/context.hpp"
 #include "runtime/poller.hpp"
+#include "runtime/readiness_hint.hpp"
 #include "runtime/waker.hpp"
 
 namespace runtime {
@@ -49,32 +52,11 @@ class Socket {
   void forget_readable();
   void forget_writable();
 
-  // Read readiness as last seen, a hint that saves the recv that would only say EAGAIN.
-  // A reader clears it when a read drains the socket (EAGAIN, or fewer bytes than it asked
-  // for), the reactor clears it for an event that says there is nothing to read
-  // (PollEvent::not_readable), and the reactor sets it again at the next readable event.
-  // While it is clear, a reader waits at once. That is safe because every byte that
-  // arrives after the draining read produces an event: edge-triggered epoll reports each
-  // arrival, attaching to a reactor reports data already there, and level-triggered
-  // poll(2) reports it as long as the reader waits. Two things break the rule that a short
-  // read means drained, and once the reactor has seen either, a short read no longer
-  // clears the hint: the end of stream (reported once, possibly in the same event as the
-  // last bytes) and TCP urgent data (a read stops at its mark with more queued behind it).
-  // tests/test_reactor.cpp pins the cases.
-  bool maybe_readable() const { return read_ready_; }
-  void note_drained() {
-    read_ready_ = reads_stop_short_;
-    at_end_ = clean_end_seen_;
-  }
-  // A read drained the socket after the reactor had seen the peer's clean end of stream
-  // (PollEvent::clean_end): every byte is read, and a reader returns the end at once rather
-  // than ask recv for the 0 it would answer. In a oneshot exchange, that is one system call
-  // per connection.
-  bool at_end() const { return at_end_; }
-  // The last writable event the reactor reported for this socket had no error or hang-up:
-  // for a connecting TCP socket, proof that the handshake succeeded
-  // (PollEvent::writable_sound).
-  bool writable_sound() const { return writable_sound_; }
+  // What the reactor's events and the last reads told of this socket's readiness
+  // (readiness_hint.hpp): a reader asks it before each recv, and tells it what the recv
+  // found; a connect asks it whether the handshake has been seen to succeed.
+  ReadinessHint& hint() { return hint_; }
+  const ReadinessHint& hint() const { return hint_; }
 
   // The reactor's side (reactor.cpp): what this socket waits for, and its wake-up when a
   // turn found the fd ready (each ready direction's waiter is woken, once).
@@ -90,18 +72,14 @@ class Socket {
 
  private:
   void register_here();
-  // Leaving the reactor (close, release): its waiters and what it told us of readiness.
+  // Leaving the reactor (close, release, moved from): its waiters and its hint.
   void forget_reactor_state();
 
   int fd_ = -1;
-  bool read_ready_ = true;         // see maybe_readable(); unknown counts as ready
-  bool reads_stop_short_ = false;  // the reactor saw a hang-up or urgent data (see above)
-  bool clean_end_seen_ = false;    // the reactor saw the peer's clean end of stream
-  bool at_end_ = false;            // and a read has drained the socket since (see at_end())
-  bool writable_sound_ = false;    // see writable_sound()
-  Reactor* reactor_ = nullptr;     // the reactor that wakes our waiters, once there is one
-  Waker reader_;                   // the task waiting to read, if one is
-  Waker writer_;                   // the task waiting to write, if one is
+  ReadinessHint hint_;          // spares the system calls whose answer is already known
+  Reactor* reactor_ = nullptr;  // the reactor that wakes our waiters, once there is one
+  Waker reader_;                // the task waiting to read, if one is
+  Waker writer_;                // the task waiting to write, if one is
 };
 
 // A leaf future's wait on a socket, in one direction: made after EAGAIN, withdrawn when the

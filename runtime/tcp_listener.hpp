@@ -17,7 +17,8 @@ class TcpListener {
  public:
   class Accept;
 
-  // Large enough for 10,000 connections arriving at once; the kernel caps it at somaxconn.
+  // Large enough that a burst of connections arriving together (the book's demo opens every
+  // one at once) is not turned away; the kernel caps it at somaxconn.
   static constexpr int kDefaultBacklog = 16384;
 
   // Binds (with SO_REUSEADDR, so a restarted server does not wait out TIME_WAIT) and

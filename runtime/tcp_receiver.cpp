@@ -17,21 +17,28 @@ thread_local std::array<std::uint8_t, kScratchSize> t_scratch;
 
 // One recv that survives EINTR. Returns the byte count, 0 at end of stream, or -1 for
 // "nothing to read yet", after which `wait` has registered cx's waker for readability.
-// A socket that the last read drained is not asked again until the reactor says it is
-// readable (Socket::maybe_readable): in a request-reply exchange that saves one recv in
-// two, the one that would only answer EAGAIN.
+// The socket's hint is asked first, and told what the recv found: it spares the recv
+// whose answer it already knows (EAGAIN for a drained socket, 0 at the end).
+// departs from the book: docs/BOOK.md, "A reactor: futures wait in `epoll`, not in the run queue"
 ssize_t receive(Socket& socket, std::span<std::uint8_t> into, SocketWait& wait, Context& cx) {
-  if (socket.at_end()) return 0;  // drained after the peer's FIN: recv would say 0
-  if (!socket.maybe_readable()) {
-    wait.wait(cx);
-    return -1;
+  ReadinessHint& hint = socket.hint();
+  switch (hint.next_read()) {
+    case ReadinessHint::Next::kEnd:
+      return 0;
+    case ReadinessHint::Next::kWait:
+      wait.wait(cx);
+      return -1;
+    case ReadinessHint::Next::kRecv:
+      break;
   }
   for (;;) {
     const ssize_t n = ::recv(socket.fd(), into.data(), into.size(), 0);
-    if (n > 0 && static_cast<std::size_t>(n) < into.size()) socket.note_drained();
-    if (n >= 0) return n;
+    if (n >= 0) {
+      hint.on_read(static_cast<std::size_t>(n), into.size());
+      return n;
+    }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      socket.note_drained();
+      hint.on_would_block();
       wait.wait(cx);
       return -1;
     }

@@ -12,9 +12,10 @@
 //                       caller that frames the bytes itself
 //
 // Reads go through one scratch buffer per thread, not one per connection: a connection
-// waiting for its request holds only the few bytes of a split frame, which is what lets
-// 10,000 waiting connections fit in a few MB. A receiver reads either frames or raw bytes,
-// not both: bytes the decoder has taken are not seen by the raw reads.
+// waiting for its request holds only the few bytes of a split frame, so that a server with
+// many thousands of them waiting needs little memory. A receiver reads either frames or raw
+// bytes, not both: bytes the decoder has taken are not seen by the raw reads.
+// departs from the book: docs/BOOK.md, "Memory per connection is kept small"
 #pragma once
 
 #include <cstddef>

@@ -53,11 +53,12 @@ bool TcpStream::Connect::start() {
 }
 
 // The reactor's word that the socket turned writable with no error means connected, with no
-// system call (PollEvent::writable_sound): the usual path. Otherwise having a peer means
-// connected, and only without one is SO_ERROR asked whether the handshake failed or is
-// still going (a wake-up can be stale, or meant for a sibling future).
+// system call (ReadinessHint::connect_proved): the usual path. Otherwise having a peer
+// means connected, and only without one is SO_ERROR asked whether the handshake failed or
+// is still going (a wake-up can be stale, or meant for a sibling future).
+// departs from the book: docs/BOOK.md, "A reactor: futures wait in `epoll`, not in the run queue"
 bool TcpStream::Connect::finished() {
-  if (socket_.writable_sound()) return true;
+  if (socket_.hint().connect_proved()) return true;
   sockaddr_storage peer;
   socklen_t peer_size = sizeof peer;
   if (getpeername(socket_.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_size) == 0) return true;

@@ -21,6 +21,7 @@
 #include "runtime/executor.hpp"
 #include "runtime/poller.hpp"
 #include "runtime/readable.hpp"
+#include "runtime/readiness_hint.hpp"
 #include "runtime/socket.hpp"
 #include "runtime/socket_address.hpp"
 #include "runtime/task.hpp"
@@ -33,7 +34,9 @@
 #include "tests/test_harness.hpp"
 
 using namespace std::chrono_literals;
+using runtime::EventHint;
 using runtime::Executor;
+using runtime::ReadinessHint;
 using runtime::Socket;
 using runtime::Task;
 using runtime::TcpReceiver;
@@ -236,8 +239,8 @@ Task<> send_and_close(Socket& socket, std::string_view text) {
 }
 }  // namespace
 
-// The readiness hint (Socket::maybe_readable): a short read says the socket is drained and
-// the next read waits for the reactor. Here the data and the end of stream arrive before
+// The readiness hint (runtime/readiness_hint.hpp): a short read says the socket is drained
+// and the next read waits for the reactor. Here the data and the end of stream arrive before
 // one reactor turn, so a single event reports both: the read that takes the data must not
 // then wait for an edge that already came. The Sleep bounds the test if it would.
 TEST_CASE("reactor: a read that drains the data still sees the end of stream that came with it") {
@@ -270,7 +273,8 @@ TEST_CASE("reactor: a read that drained the socket waits, and wakes for the next
     co_await sending;
     REQUIRE(first.has_value());
     CHECK(first->field3 == "ab");
-    CHECK_FALSE(reader.maybe_readable());  // the recv asked for 64 KiB and got one frame
+    // The recv asked for a whole scratch buffer and got one frame: drained.
+    CHECK(reader.hint().next_read() == ReadinessHint::Next::kWait);
     auto more = runtime::spawn(send_frame_after_yield(writer, data_layer::Data{3, 4, "cd"}));
     const auto second = co_await runtime::with_timeout(receiver.read_frame(), 5s);
     REQUIRE(second.has_value());
@@ -326,62 +330,162 @@ TEST_CASE("reactor: a short read that stops at the TCP urgent mark is not taken 
   ::close(peer);
 }
 
-// What the reactor's events tell a Socket beyond "ready" (PollEvent): events made here, so
-// the rules are pinned whichever backend the build uses.
+// The readiness hint's states and moves, one test each, from made-up events: the rules are
+// pinned whichever backend the build uses. The tests above and below feed it real events.
 namespace {
-runtime::PollEvent event_for(int fd) {
-  return runtime::PollEvent{.fd = fd,
-                            .readable = false,
-                            .writable = false,
-                            .reads_stop_short = false,
-                            .writable_sound = false,
-                            .clean_end = false,
-                            .not_readable = false};
+using State = ReadinessHint::State;
+using Next = ReadinessHint::Next;
+
+// An event about reading, as the backends make one: readable, unless it knows there is
+// nothing to read.
+void report(ReadinessHint& hint, EventHint what) {
+  hint.on_event(/*readable=*/what != EventHint::kNothingToRead, /*writable=*/false, what);
 }
 }  // namespace
 
-TEST_CASE("socket: a clean end of stream seen by the reactor ends reads once they drain") {
+TEST_CASE(
+    "readiness hint: 1) and 2): a short read or EAGAIN drains it; a readable event undoes it") {
+  ReadinessHint hint;
+  CHECK(hint.state() == State::kMaybeReadable);  // unknown counts as ready
+  CHECK(hint.next_read() == Next::kRecv);
+  hint.on_read(8, 8);  // a full read: more may be queued
+  CHECK(hint.state() == State::kMaybeReadable);
+  // The end of stream is no proof of drained: the reactor reported it once already, and a
+  // Readable that then waited would wait for ever.
+  hint.on_read(0, 8);
+  CHECK(hint.state() == State::kMaybeReadable);
+  hint.on_read(3, 8);
+  CHECK(hint.state() == State::kDrained);
+  CHECK(hint.next_read() == Next::kWait);
+  hint.on_event(/*readable=*/false, /*writable=*/true, EventHint::kNoError);
+  CHECK(hint.state() == State::kDrained);  // an event about writing says nothing of reading
+  report(hint, EventHint::kNoError);
+  CHECK(hint.state() == State::kMaybeReadable);
+  hint.on_would_block();
+  CHECK(hint.state() == State::kDrained);
+  report(hint, EventHint::kNone);  // a backend that can tell nothing more
+  CHECK(hint.state() == State::kMaybeReadable);
+}
+
+TEST_CASE("readiness hint: an event that knows there is nothing to read drains it") {
+  ReadinessHint hint;
+  CHECK(hint.next_read() == Next::kRecv);  // unknown counts as ready
+  hint.on_event(/*readable=*/false, /*writable=*/true, EventHint::kNothingToRead);
+  CHECK(hint.next_read() == Next::kWait);  // a connect's writable event, before any reply
+  report(hint, EventHint::kNoError);
+  CHECK(hint.next_read() == Next::kRecv);
+  // In 3) too: the event shows none of the urgent data, error or hang-up that put it there.
+  report(hint, EventHint::kUrgent);
+  REQUIRE(hint.state() == State::kStopsShort);
+  hint.on_event(/*readable=*/false, /*writable=*/true, EventHint::kNothingToRead);
+  CHECK(hint.state() == State::kDrained);
+}
+
+TEST_CASE("readiness hint: 3) after a hang-up or urgent data, a short read proves nothing") {
+  for (const EventHint reason : {EventHint::kBroken, EventHint::kUrgent}) {
+    for (const bool drained_first : {false, true}) {
+      CAPTURE(static_cast<int>(reason));
+      CAPTURE(drained_first);
+      ReadinessHint hint;
+      if (drained_first) hint.on_would_block();
+      report(hint, reason);
+      CHECK(hint.state() == State::kStopsShort);
+      hint.on_read(3, 8);  // stopped at the urgent mark, or took the last bytes before the end
+      CHECK(hint.state() == State::kStopsShort);
+      CHECK(hint.next_read() == Next::kRecv);
+      hint.on_would_block();
+      CHECK(hint.state() == State::kStopsShort);
+      report(hint, EventHint::kNoError);
+      CHECK(hint.state() == State::kStopsShort);
+      report(hint, reason == EventHint::kBroken ? EventHint::kUrgent : EventHint::kBroken);
+      CHECK(hint.state() == State::kStopsShort);
+    }
+  }
+}
+
+TEST_CASE(
+    "readiness hint: 4) and 5): a clean end of stream ends reads once they drain, and stays") {
+  ReadinessHint drained;
+  drained.on_would_block();
+  ReadinessHint stops_short;
+  report(stops_short, EventHint::kBroken);
+  for (ReadinessHint before : {ReadinessHint(), drained, stops_short}) {  // 1), 2), 3)
+    CAPTURE(static_cast<int>(before.state()));
+    report(before, EventHint::kCleanEnd);
+    CHECK(before.state() == State::kEndQueued);
+  }
+  ReadinessHint hint;
+  report(hint, EventHint::kCleanEnd);
+  CHECK(hint.next_read() == Next::kRecv);  // bytes may still be queued before the end
+  hint.on_read(8, 8);
+  CHECK(hint.state() == State::kEndQueued);  // a full read: more may be queued still
+  // Nothing the reactor says next moves 4): a reset after the FIN included.
+  for (const EventHint later : {EventHint::kNoError, EventHint::kNothingToRead, EventHint::kUrgent,
+                                EventHint::kBroken, EventHint::kCleanEnd}) {
+    report(hint, later);
+    CHECK(hint.state() == State::kEndQueued);
+  }
+  ReadinessHint by_eagain = hint;
+  by_eagain.on_would_block();
+  CHECK(by_eagain.state() == State::kAtEnd);
+  hint.on_read(3, 8);  // a short read took the last bytes
+  CHECK(hint.state() == State::kAtEnd);
+  CHECK(hint.next_read() == Next::kEnd);  // the end is there to read, without a recv of 0
+  for (const EventHint later : {EventHint::kNoError, EventHint::kNothingToRead, EventHint::kUrgent,
+                                EventHint::kBroken, EventHint::kCleanEnd}) {
+    report(hint, later);
+    hint.on_read(3, 8);
+    hint.on_would_block();
+    CHECK(hint.state() == State::kAtEnd);
+  }
+}
+
+TEST_CASE("readiness hint: writability proves a connect only when the event had no error") {
+  ReadinessHint hint;
+  CHECK_FALSE(hint.connect_proved());
+  for (const EventHint sound :
+       {EventHint::kNoError, EventHint::kNothingToRead, EventHint::kUrgent, EventHint::kCleanEnd}) {
+    CAPTURE(static_cast<int>(sound));
+    hint.on_event(/*readable=*/false, /*writable=*/true, sound);
+    CHECK(hint.connect_proved());
+    hint.on_event(/*readable=*/false, /*writable=*/true, EventHint::kBroken);
+    CHECK_FALSE(hint.connect_proved());  // writable, but with an error or hang-up
+  }
+  hint.on_event(/*readable=*/false, /*writable=*/true, EventHint::kNone);
+  CHECK_FALSE(hint.connect_proved());  // the backend cannot tell an error from none
+  report(hint, EventHint::kNoError);
+  CHECK_FALSE(hint.connect_proved());  // an event about reading says nothing of writing
+  hint.on_event(/*readable=*/false, /*writable=*/true, EventHint::kNoError);
+  report(hint, EventHint::kNoError);
+  CHECK(hint.connect_proved());  // either way
+}
+
+TEST_CASE("socket: leaving its reactor forgets the hint (moved from, closed, released)") {
+  auto at_end = [](Socket& socket) {
+    socket.on_ready(runtime::PollEvent{
+        .fd = socket.fd(), .readable = true, .writable = true, .hint = EventHint::kCleanEnd});
+    socket.hint().on_read(3, 8);
+    REQUIRE(socket.hint().state() == State::kAtEnd);
+    REQUIRE(socket.hint().connect_proved());
+  };
+  auto forgot = [](const Socket& socket) {
+    return socket.hint().state() == State::kMaybeReadable && !socket.hint().connect_proved();
+  };
   auto [socket, peer] = socket_pair();
-  auto event = event_for(socket.fd());
-  event.readable = event.reads_stop_short = event.clean_end = true;
-  socket.on_ready(event);
-  CHECK_FALSE(socket.at_end());  // bytes may still be queued before the end
-  socket.note_drained();         // a short read took them
-  CHECK(socket.at_end());
-  CHECK(socket.maybe_readable());  // the end of stream is still there to read
+  at_end(socket);
   Socket moved(std::move(socket));
-  CHECK(moved.at_end());
-  CHECK_FALSE(socket.at_end());  // NOLINT(bugprone-use-after-move): the shell knows nothing
-  moved.close();
-  CHECK_FALSE(moved.at_end());
-}
-
-TEST_CASE("socket: writability proves a connect only when the event had no error") {
-  auto [socket, peer] = socket_pair();
-  auto event = event_for(socket.fd());
-  event.writable = event.writable_sound = true;
-  socket.on_ready(event);
-  CHECK(socket.writable_sound());
-  event.writable_sound = false;  // writable, but with an error or hang-up
-  socket.on_ready(event);
-  CHECK_FALSE(socket.writable_sound());
-  event = event_for(socket.fd());
-  event.readable = true;  // an event about reading says nothing of writing
-  socket.on_ready(event);
-  CHECK_FALSE(socket.writable_sound());
-}
-
-TEST_CASE("socket: an event that knows there is nothing to read clears the hint") {
-  auto [socket, peer] = socket_pair();
-  CHECK(socket.maybe_readable());  // unknown counts as ready
-  auto event = event_for(socket.fd());
-  event.writable = event.writable_sound = event.not_readable = true;
-  socket.on_ready(event);
-  CHECK_FALSE(socket.maybe_readable());
-  event = event_for(socket.fd());
-  event.readable = true;
-  socket.on_ready(event);
-  CHECK(socket.maybe_readable());
+  CHECK(moved.hint().state() == State::kAtEnd);
+  CHECK(forgot(socket));  // NOLINT(bugprone-use-after-move): the shell knows nothing
+  Socket assigned;
+  assigned = std::move(moved);
+  CHECK(assigned.hint().state() == State::kAtEnd);
+  CHECK(forgot(moved));  // NOLINT(bugprone-use-after-move)
+  assigned.close();
+  CHECK(forgot(assigned));
+  at_end(peer);
+  const int fd = peer.release();
+  CHECK(forgot(peer));
+  ::close(fd);
 }
 
 namespace {
@@ -391,7 +495,7 @@ Task<runtime::TcpStream> connect_to(const runtime::SocketAddress& address) {
 }
 }  // namespace
 
-// With either backend: the connect's writable event carries no error, so it proves the
+// With either backend: the connect's writable event reports no error, so it proves the
 // handshake; the stream then reads what the peer sends and the end after it, and a peer
 // that resets instead of closing is an error, never taken for a clean end.
 TEST_CASE("tcp: a connect proved by its event reads to a clean end; a reset is not one") {
@@ -404,7 +508,7 @@ TEST_CASE("tcp: a connect proved by its event reads to a clean end; a reset is n
   for (const bool reset : {false, true}) {
     CAPTURE(reset);
     runtime::TcpStream stream = executor.block_on(connect_to(address));
-    CHECK(stream.socket().writable_sound());  // so Connect asked no getpeername
+    CHECK(stream.socket().hint().connect_proved());  // so Connect asked no getpeername
     const int peer = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     REQUIRE(peer >= 0);
     REQUIRE(::send(peer, "abc", 3, 0) == 3);
@@ -427,13 +531,14 @@ TEST_CASE("tcp: a connect proved by its event reads to a clean end; a reset is n
     }
     if (reset) {
       CHECK(code == ECONNRESET);  // "abc" is read, then the reset ends it: no clean end
-      CHECK_FALSE(stream.socket().at_end());
+      CHECK(stream.socket().hint().next_read() != ReadinessHint::Next::kEnd);
     } else {
       CHECK(code == 0);
       CHECK(got == 3);
       // epoll saw the FIN (EPOLLRDHUP), so the end came without a recv of 0; poll(2) has no
       // such event, and its reader asks.
-      if (std::string_view(runtime::Poller::backend()) == "epoll") CHECK(stream.socket().at_end());
+      if (std::string_view(runtime::Poller::backend()) == "epoll")
+        CHECK(stream.socket().hint().next_read() == ReadinessHint::Next::kEnd);
     }
   }
   ::close(listener);

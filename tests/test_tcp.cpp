@@ -361,7 +361,7 @@ TEST_CASE("tcp: read_exact fills its buffer across writes, and a short stream is
       co_await runtime::yield_now();
       co_await TcpSender(stream.socket(), "defgh");
       co_await runtime::yield_now();
-      co_await TcpSender(stream.socket(), "ij");  // then close: 2 of the 3 bytes asked for
+      co_await TcpSender(stream.socket(), "ij");  // then close, short of what is asked
     }(listener.local_address()));
     TcpStream stream = co_await listener.accept();
     TcpReceiver receiver(stream.socket());
