@@ -89,10 +89,12 @@ $(OBJ_DIR)/%.o: %.cpp
 	$(call say,CXX,$<)
 	$(Q)$(CXX) $(CXXFLAGS) -c $< -o $@
 
+# Made afresh each time: `ar r` never drops a member, so an object whose source was since
+# removed or renamed would stay in the archive and clash at link time.
 $(LIB): $(call obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(call say,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BIN)/server: $(call obj,server/main.cpp) $(LIB)
 	@mkdir -p $(dir $@)
@@ -105,14 +107,12 @@ $(BIN)/client: $(call obj,client/main.cpp) $(LIB)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
 # The tests' own code builds at -O1 when the library builds at -O2: how fast a test's code
-# runs does not matter, it is most of a build's time, and -O1 cuts that by a third
-# (tests/test_client.cpp: 16 s at -O2, 11 s at -O1 with g++ 12). The library's own objects,
-# the binaries and the benchmarks keep -O2; in run-tests, a template or inline function that
-# a test instantiates too (Task, WhenAny, ...) may be linked from the test's -O1 copy.
-# They also carry line tables only (-g1), which is all a sanitizer's or a debugger's
-# backtrace needs, where full debug information is a third of their build under
-# ASan+UBSan (test_client.cpp: 48 s with -g, 30 s with -g1). (A later -O or -g wins, with
-# g++ and clang++ alike.)
+# runs does not matter, and it is most of a build's time (docs/BENCHMARKS.md, "CI time").
+# The library's own objects, the binaries and the benchmarks keep -O2; in run-tests, a
+# template or inline function that a test instantiates too (Task, WhenAny, ...) may be
+# linked from the test's -O1 copy. They also carry line tables only (-g1), which is all a
+# sanitizer's or a debugger's backtrace needs. (A later -O or -g wins, with g++ and clang++
+# alike.)
 $(call obj,$(TEST_SRCS)): override CXXFLAGS += $(if $(SANITIZE),,-O1) -g1
 
 # The tests need doctest's header; the objects wait for it (order-only) so a missing header
@@ -208,9 +208,8 @@ demo: $(BIN)/server $(BIN)/client
 # (fuzz/corpus/<target>) in build/fuzz/corpus/<target>, so the inputs the fuzzer adds never
 # land in the repository but do carry over to the next run. Any crash, failed check, leak or
 # hang (over 10 s for one input) fails the run; the input is saved in build/fuzz/artifacts/.
-# UBSan's `function` check is left out: with coverage instrumentation on, clang 14 cannot
-# compile our coroutines with it ("Cannot represent a difference across sections",
-# llvm-project#49689); every other UBSan check stays.
+# UBSan's `function` check is left out: with coverage on, clang cannot compile our
+# coroutines with it (llvm-project#49689); every other UBSan check stays.
 FUZZ_SECONDS ?= 60
 FUZZ_CXX     ?= clang++
 FUZZ_DIR     := build/fuzz

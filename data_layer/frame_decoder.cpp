@@ -10,12 +10,11 @@ namespace data_layer {
 namespace {
 
 // A buffer whose capacity exceeds this is freed when it empties. Keeping small buffers saves
-// an allocation per split frame on a busy connection; freeing larger ones stops one 1 MiB
+// an allocation per split frame on a busy connection; freeing larger ones stops one large
 // frame, or one burst of pipelined requests, from pinning its memory to a connection that
-// then goes quiet. An idle decoder thus holds at most 8 KiB of buffers: 80 MB for 10,000 of
-// them in the worst case, and far less in practice. The bound can be this low because a frame
-// or burst big enough to cross it costs much more to copy and validate than the one malloc
-// that freeing makes it pay next time.
+// then goes quiet: an idle decoder holds at most two such buffers. The bound can be this low
+// because a frame or burst big enough to cross it costs much more to copy and validate than
+// the one malloc that freeing makes it pay next time.
 constexpr std::size_t kRetainedCapacity = 4 * 1024;
 
 template <typename T>

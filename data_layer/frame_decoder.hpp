@@ -24,9 +24,9 @@
 // next() makes the Data when it is asked for.
 //
 // Memory: a new decoder holds no heap memory. Its two buffers are freed as they empty if
-// they grew past a few KiB (kRetainedCapacity in the .cpp), so one large frame or burst does
-// not stay pinned to a connection that then goes quiet, and 10,000 idle connections cost
-// little more than 10,000 * sizeof(FrameDecoder).
+// they grew past kRetainedCapacity (in the .cpp), so one large frame or burst does not stay
+// pinned to a connection that then goes quiet, and an idle connection's decoder costs
+// little more than its own size.
 #pragma once
 
 #include <cstddef>

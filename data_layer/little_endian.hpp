@@ -1,9 +1,8 @@
 // Little-endian loads and stores for the frame header's integers. The wire order is fixed
 // whatever the host. On a little-endian host (x86-64, most ARM) the wire order is the
 // host's, and a memcpy is one mov; elsewhere the bytes are assembled with shifts, because a
-// memcpy there would silently write big-endian frames. (The shifts alone were meant to
-// compile to one mov, and g++ 12 does that only some of the time: in serialize_into it
-// did not, and a frame header's stores cost 30 instructions; callgrind, docs/BENCHMARKS.md.)
+// memcpy there would silently write big-endian frames. (The shifts alone should compile to
+// one mov, but GCC does not always fold them: the memcpy does not depend on that.)
 #pragma once
 
 #include <bit>

@@ -77,8 +77,8 @@ class PromiseBase {
 // (co_await sleep) or a temporary (co_await Sleep(1s)): a temporary in a co_await
 // expression lives in the coroutine frame until the expression ends, which is after the
 // coroutine resumes. Borrowing instead of moving the future in keeps one copy of it in the
-// frame rather than two; with four co_awaits in the server's oneshot handler, that is most
-// of what a waiting connection costs (docs/BENCHMARKS.md, memory).
+// frame rather than two, and a coroutine's frame is most of what a waiting connection costs
+// (docs/BOOK.md, "Memory per connection is kept small").
 template <class F>
 class FutureAwaiter {
   using Output = OutputOf<F>;

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   server::set_log_level(config->log_level);
-  runtime::raise_fd_limit();  // 10,000 connections need more than 1,024 fds
+  runtime::raise_fd_limit();  // one descriptor per connection: the default soft limit is small
   // Before the server's threads exist (runtime/fd_limit.hpp says why); a few more for the
   // listener, the workers' reactors and the shutdown pipe.
   runtime::reserve_fd_table(config->max_connections + kSpareFds);

@@ -1,16 +1,16 @@
 // FramePool: the memory of coroutine frames, recycled on each thread.
 //
-// Every Task is a coroutine frame on the heap: a pipelined request of the client at
-// pipeline 1 makes five, a oneshot connection about a dozen, and each was a malloc and a
-// free, a sixth of the client's instructions per request at pipeline 1 (callgrind,
-// docs/BENCHMARKS.md). Frames come in few sizes, and one dies as the next of its size is
-// born, so a freed frame is kept in a free list for its size class, for the next frame of
-// that class: a pop to allocate, a push to free.
+// Departs from the book: docs/BOOK.md, "Coroutine frames are recycled".
+//
+// Every Task is a coroutine frame on the heap, several per request, and each would be a
+// malloc and a free. Frames come in few sizes, and one dies as the next of its size is born, so a
+// freed frame is kept in a free list for its size class, for the next frame of that class:
+// a pop to allocate, a push to free.
 //
 // Lists are per thread, so no lock: a frame made on one thread and freed on another (a
 // task spawned from main that ran on a worker) joins the list of the thread that frees it.
-// Each list keeps at most kMaxKeptBytes and hands the rest back to the heap, so a burst
-// (10,000 connections at once) does not stay pinned to a thread.
+// Each list keeps at most kMaxKeptBytes and hands the rest back to the heap, so a burst of
+// connections does not leave its frames pinned to a thread.
 //
 // Under AddressSanitizer, Task frames bypass the pool (allocate_frame): the sanitizer's
 // own allocator then reports a use of a freed frame, which recycling would hide. The pool
@@ -24,8 +24,8 @@ namespace runtime::detail {
 
 class FramePool {
  public:
-  static constexpr std::size_t kGranule = 64;              // class k holds (k+1)*64 bytes
-  static constexpr std::size_t kClasses = 16;              // up to 1 KiB; larger: the heap
+  static constexpr std::size_t kGranule = 64;              // class k holds (k+1) granules
+  static constexpr std::size_t kClasses = 16;              // larger frames: the heap
   static constexpr std::size_t kMaxKeptBytes = 64 * 1024;  // per class
 
   FramePool() = default;

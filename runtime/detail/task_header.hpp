@@ -84,7 +84,7 @@ class TaskHeader {
   bool handle_alive_ = true;  // guarded by join_lock_
 
  protected:
-  // Declared last so that the lock packs beside the flags above: the header is 72 bytes.
+  // Declared last so that the lock packs beside the flags above, in no word of its own.
   SpinLock join_lock_;        // guards the output (in the typed part), joiner_, handle_alive_
   std::exception_ptr error_;  // what the future threw, for the JoinHandle to rethrow
 };
