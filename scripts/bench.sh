@@ -24,10 +24,13 @@
 #   book            4,000 oneshot requests, 1 s of work each, all in flight (the book's demo)
 #   book-busy-poll  the same, with the server's workers on the book's busy-polling policy
 #   10k             10,000 oneshot requests, 1 s of work each, all in flight
+#   10k-fused       the same, served by the hand-fused oneshot handler (--handler fused)
 #   connect         20,000 oneshot requests, no work, 64 at a time: new connections per second
 #   stream-p1       200,000 stream requests over 32 connections, one in flight on each
 #   stream-p16      1,000,000 stream requests over 32 connections, 16 pipelined on each
 #   idle            a server sent nothing for 5 s: its CPU seconds (run once)
+#   idle-busy-poll  the same, with the workers on the book's busy-polling policy: they park
+#                   too when no connection is open, as the book's do
 # Floor (docs/BENCHMARKS.md, "The floor"): rows book, connect, stream-p1 and stream-p16 again,
 # with the same flags, in four pairings: floor-server with floor-client, our server with
 # floor-client, floor-server with our client, ours with ours. The floor tools (scripts/floor/)
@@ -76,7 +79,7 @@ while (($# > 0)); do
     *) bin=$1; shift ;;  # a bare folder, as scripts/load_test.sh always took
   esac
 done
-readonly all_rows=",book,book-busy-poll,10k,connect,stream-p1,stream-p16,idle,"
+readonly all_rows=",book,book-busy-poll,10k,10k-fused,connect,stream-p1,stream-p16,idle,idle-busy-poll,"
 for row in ${only//,/ }; do
   [[ "$all_rows" == *",$row,"* ]] || { echo "bench: no row '$row' (rows:${all_rows//,/ })" >&2; exit 2; }
 done
@@ -140,6 +143,7 @@ declare -A row_server=(
   [book]="--delay-ms 1000"
   [book-busy-poll]="--delay-ms 1000 --busy-poll"
   [10k]="--delay-ms 1000"
+  [10k-fused]="--delay-ms 1000 --handler fused"
   [connect]="--delay-ms 0"
   [stream-p1]="--mode stream"
   [stream-p16]="--mode stream"
@@ -148,6 +152,7 @@ declare -A row_client=(
   [book]="--requests $(n 4000)"
   [book-busy-poll]="--requests $(n 4000)"
   [10k]="--requests $(n 10000)"
+  [10k-fused]="--requests $(n 10000)"
   [connect]="--requests $(n 20000) --concurrency 64"
   [stream-p1]="--mode stream --requests $(n 200000) --concurrency 32 --pipeline 1"
   [stream-p16]="--mode stream --requests $(n 1000000) --concurrency 32 --pipeline 16"
@@ -280,17 +285,20 @@ load_row() {
   print_row "$(tail -n 1 "$out/results.tsv")"
 }
 
-# The idle row: a server that is sent nothing; what it burns in $1 seconds. Run once: an
-# idle server's CPU is zero or it is not, and five seconds are enough to see which.
+# An idle row ($1): a server started with flags $3... that is sent nothing; what it burns
+# in $2 seconds. Run once: an idle server's CPU is zero or it is not, and five seconds are
+# enough to see which.
 idle_row() {
-  local seconds=$1 cpu_before cpu rss
-  start_server ours "$out/logs/idle.server.log"
+  local name=$1 seconds=$2 cpu_before cpu rss
+  shift 2
+  start_server ours "$out/logs/$name.server.log" "$@"
   cpu_before=$(server_cpu)
   sleep "$seconds"
   cpu=$(minus "$(server_cpu)" "$cpu_before")
   rss=$(server_rss_mb)
   stop_server
-  tsv_line idle 0 0 0 "$seconds" - - - - - - "$cpu" "$rss" - 1 - - "" "" >>"$out/results.tsv"
+  tsv_line "$name" 0 0 0 "$seconds" - - - - - - "$cpu" "$rss" - 1 - - "$*" "" \
+    >>"$out/results.tsv"
   print_row "$(tail -n 1 "$out/results.tsv")"
 }
 
@@ -480,10 +488,13 @@ main() {
   tsv_line "${results_columns[@]}" >"$out/results.tsv"
   print_header
   local row
-  for row in book book-busy-poll 10k connect stream-p1 stream-p16; do
+  for row in book book-busy-poll 10k 10k-fused connect stream-p1 stream-p16; do
     wanted "$row" && load_row "$row" "${row_server[$row]}" "${row_client[$row]}"
   done
-  wanted idle && idle_row "$( ((quick)) && echo 1 || echo 5)"
+  local idle_s
+  idle_s=$( ((quick)) && echo 1 || echo 5)
+  wanted idle && idle_row idle "$idle_s"
+  wanted idle-busy-poll && idle_row idle-busy-poll "$idle_s" --busy-poll
   markdown_table >"$out/table.md"
   rm -f "$out/floor.tsv" "$out/floor.md" "$out/sweep.tsv"  # nothing stale beside fresh rows
   ((floor_wanted)) && run_floor
