@@ -27,7 +27,8 @@
 // Why spin before parking: a thread that parks must be woken, by the kernel, when the next
 // event comes, which costs far more than one look at the reactor, and under load the next
 // event is usually that close. The spins are bounded, so a thread with nothing to do still
-// parks soon and an idle server uses no CPU (docs/RUNTIME.md, "Spinning before a park").
+// parks soon and an idle server uses no CPU. Departs from the book: docs/BOOK.md, "The park
+// flag cannot lose a wake-up".
 #pragma once
 
 #include <atomic>

@@ -5,11 +5,12 @@
 //   loop:  read the next request -> sleep the work delay (if any) -> echo its bytes
 //
 // Two details sit on that loop, each labelled where it stands:
-//   - Batching. The echoes owed are kept in one buffer, written only when the handler is
-//     about to wait (for the peer, or for the work delay) or once the buffer is large. So
-//     requests that arrive together are answered with one write, and a peer that waits for
-//     each reply before the next still gets it at once. With no work delay, every request
-//     that has arrived is taken in one read (read_all_frame_bytes) and echoed in one copy.
+//   - Batching (departs from the book: docs/BOOK.md, "Stream replies are batched"). The
+//     echoes owed are kept in one buffer, written only when the handler is about to wait
+//     (for the peer, or for the work delay) or once the buffer is large. So requests that
+//     arrive together are answered with one write, and a peer that waits for each reply
+//     before the next still gets it at once. With no work delay, every request that has
+//     arrived is taken in one read (read_all_frame_bytes) and echoed in one copy.
 //   - Shutdown. A handler waiting for its next request wakes when its worker stops, and
 //     closes at that request boundary, unless a request is half here.
 #include <chrono>
