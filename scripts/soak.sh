@@ -58,7 +58,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=$asan_qua
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")
-declare -A server_pid=() server_port=() baseline_fds=() end_fds=()
+declare -A server_pid=() server_port=() baseline_fds=() end_fds=() idle_sockets=()
 server_stdout=()  # the pipes the servers' "listening on" lines came through
 lane_pids=()
 failures=()
@@ -100,7 +100,7 @@ wait_exit() {  # pid, seconds: true if it ended in time
 }
 
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-# "eventfd 4, eventpoll 4, file 4, pipe 3, socket 1": what a count is made of.
+# "eventfd 4, eventpoll 4, file 3, pipe 2, socket 3": what a count is made of.
 fd_kinds() {
   find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
     sed -E 's/^(socket|pipe):.*/\1/; s/^anon_inode:\[?([a-z_]+)\]?.*/\1/; s#^/.*#file#' |
@@ -128,13 +128,16 @@ start_server() {  # name, then server flags
   # of SIGPIPE.
   server_stdout+=("$fd")
   server_port[$name]=${ready##*:}
+  # The sockets a server holds with no connection: its listener and its shutdown signal's
+  # socket pair, all open before it says it listens.
+  idle_sockets[$name]=$(socket_count "${server_pid[$name]}")
 }
 
-# Waits (bounded) until the server holds no connection, only its listening socket.
+# Waits (bounded) until the server holds no connection, only the sockets it started with.
 wait_no_connections() {  # name, seconds
-  local pid=${server_pid[$1]} tries=$(( $2 * 10 ))
-  while (( $(socket_count "$pid") > 1 && tries-- > 0 )); do sleep 0.1; done
-  (( $(socket_count "$pid") <= 1 ))
+  local pid=${server_pid[$1]} idle=${idle_sockets[$1]} tries=$(( $2 * 10 ))
+  while (( $(socket_count "$pid") > idle && tries-- > 0 )); do sleep 0.1; done
+  (( $(socket_count "$pid") <= idle ))
 }
 
 # The baseline is taken once every worker has served a connection (round-robin: 3 in a row
