@@ -2,8 +2,8 @@
 //
 // set() may come from any thread; every task waiting in wait() is then woken, and every
 // later wait() is ready at once. It is never reset. The server uses one for each message of
-// its shutdown ("stop taking work", "the grace period is cut short", "this worker has
-// finished"): the same idea as Tokio's CancellationToken, or a .NET ManualResetEvent that
+// its shutdown ("this worker is stopping", "the grace period is cut short", "this worker
+// has finished"): the same idea as Tokio's CancellationToken, or a .NET ManualResetEvent that
 // nobody resets.
 //
 // A waiting future embeds its WaitNode (detail/wait_list.hpp), so waiting allocates
@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -61,7 +62,8 @@ class Event::Wait {
   using Output = void;
 
   explicit Wait(Event& event) : event_(&event) {}
-  Wait(Wait&& other) noexcept : event_(other.event_) {}  // only ever moved before its first poll
+  // Only ever moved before its first poll: a queued node stays where it was queued.
+  Wait(Wait&& other) noexcept : event_(other.event_) { assert(!other.node_.ever_linked); }
   Wait& operator=(Wait&&) = delete;
   ~Wait() {
     if (!node_.ever_linked) return;  // never queued: no other thread knows of it

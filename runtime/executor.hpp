@@ -73,9 +73,8 @@ class Executor {
   OutputOf<F> block_on(F future) {
     auto* task = start(std::move(future));
     JoinHandle<OutputOf<F>> handle(task);
-    root_ = task;
+    RootScope root(*this, task);  // forgotten however drive_until ends: the task may be freed
     drive_until([&] { return handle.is_finished(); });
-    root_ = nullptr;
     const Waker finished = Waker::noop();  // the task is done: nothing will need waking
     Context cx(finished);
     if constexpr (std::is_void_v<OutputOf<F>>) {
@@ -92,7 +91,9 @@ class Executor {
   static Executor* current();
 
   // Called on this executor's thread each time it is about to block in the reactor (Tokio's
-  // on_thread_park): the server's workers log the book's "One is sleeping" there.
+  // on_thread_park): the server's workers log the book's "One is sleeping" there. The hook
+  // must not wake a task of this executor: the queue was checked already, and the thread
+  // would block with that task queued.
   void on_park(std::function<void()> hook) { on_park_ = std::move(hook); }
 
   Reactor& reactor() { return reactor_; }
@@ -104,6 +105,18 @@ class Executor {
   Parker& parker() { return queue_->parker(); }
 
  private:
+  // block_on's task, for kBusyPoll to leave alone, for as long as block_on runs.
+  class RootScope {
+   public:
+    RootScope(Executor& executor, detail::TaskHeader* task) : executor_(executor) {
+      executor_.root_ = task;
+    }
+    ~RootScope() { executor_.root_ = nullptr; }
+
+   private:
+    Executor& executor_;
+  };
+
   // Makes this executor, its run queue and its reactor the current ones of this thread.
   class Scope {
    public:

@@ -22,7 +22,7 @@ runtime::Poll<void> FusedOneshot::poll(runtime::Context& cx) {
 runtime::Poll<void> FusedOneshot::advance(runtime::Context& cx) {
   const Config& config = context_->config;
   if (std::holds_alternative<std::monostate>(step_)) {
-    step_.emplace<ReadRequest>(read_request(connection_.socket, config));
+    step_.emplace<ReadRequest>(read_request(connection_.socket, config, Look::kFirst));
   }
   if (auto* read = std::get_if<ReadRequest>(&step_)) {
     auto asked = read->poll(cx);
@@ -42,8 +42,8 @@ runtime::Poll<void> FusedOneshot::advance(runtime::Context& cx) {
     auto arrived = waiting->poll(cx);
     if (arrived.is_pending()) return runtime::Pending{};
     if (!arrived.value()) throw idle_timeout(config);
-    step_.emplace<ReadRequest>(read_request(connection_.socket, config));
-    return advance(cx);  // read what came
+    step_.emplace<ReadRequest>(read_request(connection_.socket, config, Look::kWait));
+    return advance(cx);  // read what came (once: this read waits, it does not come back here)
   }
   if (auto* work = std::get_if<Work>(&step_)) {
     if (work->poll(cx).is_pending()) return runtime::Pending{};

@@ -1,6 +1,7 @@
 #include "server/handler.hpp"
 
 #include <exception>
+#include <optional>
 
 #include "data_layer/data.hpp"
 #include "runtime/executor.hpp"
@@ -18,13 +19,17 @@ runtime::Task<void> handle_client(Connection connection, [[maybe_unused]] Shutdo
   const Config& config = context.config;
   try {
     // The book's read loop: read what has come; if nothing has yet, wait, then read again.
-    // (The book sleeps 10 ms between reads; first_byte waits for the socket instead.)
+    // (The book sleeps 10 ms between reads; first_byte waits for the socket instead.) It
+    // turns at most twice: the second read waits for the whole request. One co_await of
+    // read_request, not two, keeps the frame a slot smaller.
+    Look look = Look::kFirst;
     Asked asked;
     for (;;) {
-      asked = co_await read_request(connection.socket, config);
+      asked = co_await read_request(connection.socket, config, look);
       if (asked != Asked::kNothingYet) break;
       auto arrived = co_await first_byte(connection.socket, config);
       if (!arrived) throw idle_timeout(config);
+      look = Look::kWait;
     }
     if (asked == Asked::kClosed) co_return;  // nothing asked, nothing owed
     co_await runtime::Sleep(config.work_delay());
@@ -36,13 +41,16 @@ runtime::Task<void> handle_client(Connection connection, [[maybe_unused]] Shutdo
 
 // The request is checked (its length and UTF-8, docs/PROTOCOL.md) as bytes, not decoded
 // into a Data: the greeting does not depend on what was asked.
-runtime::Task<Asked> read_request(runtime::Socket& socket, const Config& config) {
+runtime::Task<Asked> read_request(runtime::Socket& socket, const Config& config, Look look) {
   runtime::TcpReceiver receiver(socket, config.max_frame);
   // nullopt: nothing yet; an empty inner optional: the peer closed before a frame.
-  auto request = co_await runtime::poll_now(receiver.read_frame_bytes());
-  // Not one byte yet: the caller waits for the first holding less than this frame (a
-  // silent peer costs only its handler's frame, not also this one's receiver).
-  if (!request && receiver.idle()) co_return Asked::kNothingYet;
+  std::optional<std::optional<data_layer::ByteView>> request;
+  if (look == Look::kFirst) {
+    request = co_await runtime::poll_now(receiver.read_frame_bytes());
+    // Not one byte yet: the caller waits for the first holding less than this frame (a
+    // silent peer costs only its handler's frame, not also this one's receiver).
+    if (!request && receiver.idle()) co_return Asked::kNothingYet;
+  }
   if (!request) {
     request = co_await runtime::with_timeout(receiver.read_frame_bytes(), config.idle_timeout);
     if (!request) throw idle_timeout(config);
@@ -50,8 +58,7 @@ runtime::Task<Asked> read_request(runtime::Socket& socket, const Config& config)
   co_return request->has_value() ? Asked::kRequest : Asked::kClosed;
 }
 
-// The awaited result is named, then tested: GCC miscompiles `if (!co_await F())` when F has a
-// destructor.
+// The awaited result is named, then tested (docs/RUNTIME.md, "Compiler notes").
 runtime::Task<void> send_greeting(runtime::Socket& socket, const Config& config) {
   auto sent = co_await runtime::with_timeout(runtime::TcpSender(socket, data_layer::kGreeting),
                                              config.idle_timeout);

@@ -46,11 +46,19 @@ runtime::Task<void> handle_stream(Connection connection, Shutdown::Guard in_flig
 enum class Asked {
   kRequest,     // a whole request, checked
   kClosed,      // the peer closed without asking anything: nothing is owed
-  kNothingYet,  // not one byte has come yet: wait for the first (first_byte), then read again
+  kNothingYet,  // only at the first look: not one byte has come yet
+};
+// How read_request may end while the request is not here.
+enum class Look {
+  kFirst,  // say kNothingYet at once if not one byte has come (the caller then waits with
+           // first_byte, and reads again with kWait)
+  kWait,   // wait for the whole request, within one idle timeout: a wake-up that brings no
+           // byte (urgent data, say) cannot restart it (tests/test_server.cpp, "urgent
+           // bytes that carry no request do not restart the idle timeout")
 };
 // Reads the one request. Once part of it is here, waits for the rest, within the idle
-// timeout; if not one byte has come, says kNothingYet at once instead of waiting.
-runtime::Task<Asked> read_request(runtime::Socket& socket, const Config& config);
+// timeout.
+runtime::Task<Asked> read_request(runtime::Socket& socket, const Config& config, Look look);
 // Ready once the socket has something to read, or with nullopt after the idle timeout.
 // A plain future, not a coroutine: it is what a silent peer is waited for with, so it is
 // kept inline in the handler, not in a frame of its own.

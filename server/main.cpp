@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   server::set_log_level(config->log_level);
   runtime::raise_fd_limit();  // one descriptor per connection: the default soft limit is small
   // Before the server's threads exist (runtime/fd_limit.hpp says why); a few more for the
-  // listener, the workers' reactors and the shutdown pipe.
+  // listener, the workers' reactors and the shutdown signal's socket pair.
   runtime::reserve_fd_table(config->max_connections + kSpareFds);
 
   server::Server server(*config);

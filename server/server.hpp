@@ -5,7 +5,8 @@
 //   dispatcher.hpp  accepts, takes a --max-connections permit, hands out round-robin
 //   worker.hpp      a thread with its own executor, one handler task per connection
 //   handler.hpp     one connection's exchange, oneshot or stream, and its failures
-//   shutdown_signal.hpp  the self-pipe that carries SIGINT/SIGTERM into the dispatcher's loop
+//   shutdown_signal.hpp  the self-pipe (a socket pair) that carries SIGINT/SIGTERM into the
+//                   dispatcher's loop
 //   shutdown.hpp    a worker's side of a graceful stop: stopping, in flight, grace, cut short
 //   stats.hpp       what is counted, and the summary printed at the end
 //   log.hpp         leveled, one line per event on stderr
@@ -41,7 +42,7 @@ class Server {
   // Binds and starts the dispatcher and worker threads; returns the port listened on.
   // Throws std::system_error / std::invalid_argument when the address cannot be used.
   std::uint16_t start();
-  // Thread-safe and async-signal-safe (one write to the shutdown pipe).
+  // Thread-safe and async-signal-safe (one write to the shutdown signal's socket pair).
   void request_shutdown() { shutdown_.notify(); }
   // Blocks until every thread has ended; then the counts are final.
   Summary wait();

@@ -4,7 +4,7 @@
 //
 //   loop:  read the next request -> sleep the work delay (if any) -> echo its bytes
 //
-// Two details sit on that loop, each labelled where it stands:
+// Two details sit on that loop:
 //   - Batching (departs from the book: docs/BOOK.md, "Stream replies are batched"). The
 //     echoes owed are kept in one buffer, written only when the handler is about to wait
 //     (for the peer, or for the work delay) or once the buffer is large. So requests that
