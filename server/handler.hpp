@@ -40,9 +40,10 @@ runtime::Task<void> handle_client(Connection connection, Shutdown::Guard in_flig
 runtime::Task<void> handle_stream(Connection connection, Shutdown::Guard in_flight,
                                   HandlerContext& context);
 
-// oneshot's steps, shared by handle_client and FusedOneshot. Each is a coroutine of its own,
-// so that what it holds (the receiver and its decoder, the sender) is freed when the step
-// ends: a connection waiting out its work delay keeps only handle_client's frame.
+// oneshot's steps, shared by handle_client and FusedOneshot. read_request and send_greeting
+// are coroutines of their own, so that what each holds (the receiver and its decoder, the
+// sender) is freed when the step ends: a connection waiting out its work delay keeps only
+// handle_client's frame.
 enum class Asked {
   kRequest,     // a whole request, checked
   kClosed,      // the peer closed without asking anything: nothing is owed
