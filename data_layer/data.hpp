@@ -40,6 +40,10 @@ inline constexpr std::size_t kHeaderSize = 10;
 // The largest field3 a reader accepts by default. A peer chooses `len`; this bound is what
 // stops it from making us allocate gigabytes with one 10-byte header.
 inline constexpr std::size_t kDefaultMaxLen = 1 << 20;
+// The largest maximum a reader honours: a frame of this len is still exactly 32 bits of
+// size (kHeaderSize + len), so its size fits a size_t on every host. A larger maximum is
+// taken as this one.
+inline constexpr std::size_t kLargestMaxLen = 0xFFFFFFFFu - kHeaderSize;
 
 // The oneshot exchange's whole reply: 14 ASCII bytes, unframed (docs/PROTOCOL.md).
 inline constexpr std::string_view kGreeting = "Hello, client!";

@@ -24,7 +24,7 @@ void release_if_large(std::vector<T>& buffer) {
 
 }  // namespace
 
-FrameDecoder::FrameDecoder(std::size_t max_len) : max_len_(max_len) {}
+FrameDecoder::FrameDecoder(std::size_t max_len) : max_len_(std::min(max_len, kLargestMaxLen)) {}
 
 void FrameDecoder::feed(ByteView chunk) {
   drop_delivered();

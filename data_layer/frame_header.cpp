@@ -1,5 +1,6 @@
 #include "data_layer/frame_header.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include "data_layer/little_endian.hpp"
@@ -16,6 +17,7 @@ FrameHeader read_header(ByteView bytes) {
 }
 
 std::optional<DecodeError> check_len(const FrameHeader& header, std::size_t max_len) {
+  max_len = std::min(max_len, kLargestMaxLen);  // so that frame_size() cannot wrap
   if (header.len <= max_len) return std::nullopt;
   return too_long_error(header.len, max_len);
 }

@@ -54,8 +54,7 @@ const cli::FlagTable<Parsed>& flags() {
                [](Parsed& p, V v) { p.config.delay = parse_millis("--delay-ms", v, 0); }},
               {"--max-frame",
                [](Parsed& p, V v) {
-                 p.config.max_frame =
-                     parse_number("--max-frame", v, 0, std::numeric_limits<std::uint32_t>::max());
+                 p.config.max_frame = parse_number("--max-frame", v, 0, data_layer::kLargestMaxLen);
                }},
               {"--max-connections",
                [](Parsed& p, V v) {

@@ -474,6 +474,22 @@ TEST_CASE("FrameDecoder: an empty field3 completes as soon as its header does") 
 
 // --- FrameDecoder: rejections and end of stream -----------------------------------------------
 
+// A frame's size is kHeaderSize + len, which must fit in 32 bits for a size_t to hold it on
+// every host. So however large a maximum a reader is given, a len within kHeaderSize of
+// the 32-bit limit is refused (its size would wrap on a 32-bit host).
+TEST_CASE("readers refuse a len whose frame size would not fit in 32 bits, whatever the maximum") {
+  const Bytes header = raw_frame(1, 2, 0xFFFFFFFF, "");
+  FrameDecoder decoder(SIZE_MAX);
+  CHECK(decoder.max_len() == data_layer::kLargestMaxLen);
+  decoder.feed(header);
+  REQUIRE(decoder.error());
+  CHECK(decoder.error()->kind == DecodeError::Kind::kTooLong);
+  auto whole = data_layer::deserialize(header, SIZE_MAX);
+  REQUIRE(std::holds_alternative<DecodeError>(whole));
+  CHECK(std::get<DecodeError>(whole).kind == DecodeError::Kind::kTooLong);
+  CHECK(data_layer::kLargestMaxLen + data_layer::kHeaderSize == 0xFFFFFFFFu);
+}
+
 TEST_CASE("FrameDecoder: a 4 GiB len is rejected from the header, before any allocation") {
   const Bytes header = raw_frame(1, 2, 0xFFFFFFFF, "");
   SUBCASE("header in one chunk") {

@@ -754,4 +754,6 @@ TEST_CASE("server config: bad usage names the problem") {
   CHECK(message_for({"--log-level", "loud"}).find("loud") != std::string::npos);
   CHECK(message_for({"--busy-poll=yes"}).find("takes no value") != std::string::npos);
   CHECK(message_for({"--handler", "quick"}).find("coroutine or fused") != std::string::npos);
+  // A frame of this len would be 2^32 + 9 bytes: more than a size fits in on 32 bits.
+  CHECK(message_for({"--max-frame", "4294967295"}).find("--max-frame") != std::string::npos);
 }
