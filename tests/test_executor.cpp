@@ -188,9 +188,20 @@ TEST_CASE("executor: spinning before a park polls no task, and an idle thread st
     Executor executor(Executor::Policy::kWakeDriven, spins);
     Signal signal;
     JoinHandle<void> waiting = executor.spawn(signal.wait());
-    // Only the timer moves things on: however long the looks last, the thread must end up
-    // parked, and looking at the reactor must not poll the task nobody woke.
-    executor.block_on(runtime::Sleep(std::chrono::milliseconds(20)));
+    // Only another thread moves things on, and only once this one has announced its park:
+    // however long the looks last, the thread must end up parked, and looking at the
+    // reactor must not poll the task nobody woke. (A timer here would race the looks on a
+    // loaded machine.)
+    Signal unpark;
+    std::thread waker([&] {
+      for (int look = 0; look < 10'000'000; ++look) {  // bounded
+        if (executor.parker().state() == runtime::Parker::State::kParked) break;
+        std::this_thread::yield();
+      }
+      unpark.notify();
+    });
+    executor.block_on(unpark.wait());
+    waker.join();
     CHECK(executor.parks() >= 1);
     CHECK(signal.polls() == 1);
     signal.notify();
