@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -657,6 +658,38 @@ TEST_CASE("server: at --max-connections new connections wait for a slot instead 
   const Summary summary = running.stop();
   CHECK(summary.connections() == 8);
   CHECK(summary.errors.empty());
+}
+
+// The test above passes with the limit ignored; this one counts. A permit is taken before
+// each accept and held until the handler ends, so until the first reply comes back no more
+// than --max-connections connections can have been accepted, however many are waiting.
+TEST_CASE("server: at --max-connections no more connections are accepted than the limit") {
+  Config config = config_for(Mode::kOneshot, 300ms);
+  config.max_connections = 2;
+  Running running(config);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (std::uint32_t i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<Client>(running.port));
+    clients.back()->send(frame(i, "counted"));
+  }
+  wait_until_accepted(running, 2);
+  std::uint64_t most = 0;
+  // Bounded: until some client's reply is readable (the first handlers are done), at most
+  // a few million looks.
+  for (int look = 0; look < 5'000'000; ++look) {
+    most = std::max(most, running.server.accepted());
+    bool replied = false;
+    for (auto& client : clients) {
+      pollfd entry{client->fd(), POLLIN, 0};
+      replied = replied || ::poll(&entry, 1, 0) == 1;
+    }
+    if (replied) break;
+    std::this_thread::yield();
+  }
+  CHECK(most == 2);
+  for (auto& client : clients)
+    CHECK(client->read_to_end() == kGreeting);
+  CHECK(running.stop().connections() == 8);
 }
 
 TEST_CASE("server --busy-poll: workers on the book's policy still serve every request") {
