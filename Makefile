@@ -125,10 +125,14 @@ $(BUILD)/run-tests: $(call obj,$(TEST_SRCS) $(CHART_SRCS)) $(LIB)
 # tests/test_floor.cpp runs the floor tools as child processes: it is told where they are
 # (an absolute path, so the suite finds them from any directory; FLOOR_BIN overrides it).
 $(call obj,tests/test_floor.cpp): override CXXFLAGS += -DFLOOR_BIN_DIR='"$(abspath $(OBJ_DIR))"'
+# tests/test_server_process.cpp runs bin/server so: `make test` tells it which one in
+# SERVER_BIN_DIR (at run time, since the epoll and poll builds share the test's object),
+# and the folder compiled in is what a bare run of run-tests falls back to.
+$(call obj,tests/test_server_process.cpp): override CXXFLAGS += -DSERVER_BIN_DIR='"$(abspath $(BIN))"'
 
 ## test: build and run the doctest suite (TEST_ARGS=... passes options to doctest)
 test: $(BUILD)/run-tests $(BIN)/server $(BIN)/client $(FLOOR_BINS)
-	$(BUILD)/run-tests $(TEST_ARGS)
+	SERVER_BIN_DIR=$(abspath $(BIN)) $(BUILD)/run-tests $(TEST_ARGS)
 
 doctest:
 	@if [ ! -f $(DOCTEST_HEADER) ]; then \

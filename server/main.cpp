@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   std::uint16_t port = 0;
   try {
     port = server.start();
+  } catch (const server::StartError& e) {
+    server::log_error(e.what());
+    return 1;
   } catch (const std::exception& e) {
     server::log_error(std::string("cannot listen on ") + config->host + ": " + e.what());
     return 1;

@@ -19,10 +19,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "runtime/semaphore.hpp"
+#include "runtime/tcp_listener.hpp"
 #include "server/config.hpp"
 #include "server/dispatcher.hpp"
 #include "server/shutdown_signal.hpp"
@@ -30,6 +32,12 @@
 #include "server/worker.hpp"
 
 namespace server {
+
+// A thread of the server could not start; what() says what to do about it.
+class StartError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class Server {
  public:
@@ -40,7 +48,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and starts the dispatcher and worker threads; returns the port listened on.
-  // Throws std::system_error / std::invalid_argument when the address cannot be used.
+  // Throws std::system_error / std::invalid_argument when the address cannot be used, and
+  // StartError when a thread cannot start (the threads already started are stopped first).
   std::uint16_t start();
   // Thread-safe and async-signal-safe (one write to the shutdown signal's socket pair).
   void request_shutdown() { shutdown_.notify(); }
@@ -56,6 +65,8 @@ class Server {
   std::uint64_t accepted() const { return dispatcher_ ? dispatcher_->accepted() : 0; }
 
  private:
+  void start_threads(runtime::TcpListener listener);
+
   Config config_;
   ShutdownSignal shutdown_;
   // Declared before the workers, so it outlives every permit they might still hold.
