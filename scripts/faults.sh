@@ -235,9 +235,13 @@ done
 
 # Each lane ends after its current run, which is bounded (bad-peer: count x (idle + 10 s)).
 lane_deadline=$(( EPOCHSECONDS + 12 * (idle_ms / 1000 + 11) ))
+# A lane still running then is stopped (it stops its run), so that the checks still come.
 for pid in "${lane_pids[@]}"; do
   while running "$pid" && (( EPOCHSECONDS < lane_deadline )); do sleep 0.2; done
-  running "$pid" && fail "a load lane (pid $pid) did not finish its last run in time"
+  if running "$pid"; then
+    fail "a load lane (pid $pid) did not finish its last run in time"
+    kill -TERM "$pid" 2>/dev/null || true
+  fi
   wait "$pid" 2>/dev/null || true
 done
 lane_pids=()
