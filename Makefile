@@ -278,6 +278,26 @@ $(BAD_PEER): $(call obj,scripts/soak/bad_peer.cpp)
 soak: $(BIN)/server $(BIN)/client $(BAD_PEER)
 	bash scripts/soak.sh $(BIN) $(BAD_PEER)
 
+## faults: the soak's load under injected faults (EINTR, EAGAIN, short reads and writes, resets, EMFILE), then its checks (FAULT_SECONDS=60)
+# The shim (scripts/faults/) is preloaded into the servers and clients, so it is built on its
+# own: position-independent, with no sanitizer (it must not need one's runtime before the
+# program's), no exceptions and no libstdc++: libc and libdl only. exact-peer is a test tool
+# like bad-peer. FAULT_SECONDS and the other FAULT_* knobs reach the script from the environment.
+FAULT_SHIM := $(BUILD)/libfaults.so
+EXACT_PEER := $(BUILD)/exact-peer
+$(FAULT_SHIM): scripts/faults/fault_shim.cpp
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $(CXXFLAGS_BASE) -O2 -fPIC -fno-exceptions -shared -Wl,--as-needed $< -o $@ -ldl
+$(EXACT_PEER): $(call obj,scripts/faults/exact_peer.cpp)
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
+-include $(BUILD)/libfaults.d $(OBJ_DIR)/scripts/faults/exact_peer.d
+
+.PHONY: faults
+faults: $(BIN)/server $(BIN)/client $(BAD_PEER) $(EXACT_PEER) $(FAULT_SHIM)
+	bash scripts/faults.sh $(BIN) $(BAD_PEER) $(FAULT_SHIM) $(EXACT_PEER)
+
 ## clean: remove every build folder and the binaries
 clean:
 	rm -rf build bin
