@@ -290,6 +290,7 @@ $(FAULT_SHIM): scripts/faults/fault_shim.cpp
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $(CXXFLAGS_BASE) -O2 -fPIC -fno-exceptions -shared -Wl,--as-needed $< -o $@ -ldl
 $(EXACT_PEER): $(call obj,scripts/faults/exact_peer.cpp)
+	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 -include $(BUILD)/libfaults.d $(OBJ_DIR)/scripts/faults/exact_peer.d

@@ -170,14 +170,14 @@ good_stream_run() {  # the soak's two shapes, by turns
 }
 exact_run() {
   exec_under_faults exact-peer "$1" "$exact_peer" --port "${server_port[stream]}" \
-    --connections 100 --frames 64 --seed "$1" --timeout-ms "$close_bound_ms"
+    --connections 100 --frames 64 --seed $(( $1 % 4294967296 )) --timeout-ms "$close_bound_ms"
 }
-# The bad peers run without faults: their checks time the server's answer to the
-# millisecond, and a fault of their own would only blur what they see.
+# The bad peers run without faults: they are the soak's, with its checks of how and when the
+# server answers each one, and a fault of their own would only blur what they see.
 bad_run() {  # mode, seed
   exec "$bad_peer" --port "${server_port[$1]}" --mode "$1" --kind mix \
     --count "$([[ $1 == oneshot ]] && echo 10 || echo 12)" --max-frame "$max_frame" \
-    --idle-timeout-ms "$idle_ms" --seed "$2"
+    --idle-timeout-ms "$idle_ms" --seed $(( $2 % 4294967296 ))  # the peers' seeds are 32-bit
 }
 bad_oneshot_run() { bad_run oneshot "$1"; }
 bad_stream_run() { bad_run stream "$1"; }
@@ -307,6 +307,7 @@ done
 
 # The faults each process injected, from the shim's reports: "KIND CALL COUNT" lines.
 injected() {  # kind, call ("" for every call), report name pattern
+  # shellcheck disable=SC2086  # $3 is a glob of report names
   { cat "$work"/reports/$3 2>/dev/null || true; } |
     awk -v k="$1" -v c="$2" '$1 == k && (c == "" || $2 == c) {s += $3} END {print s + 0}'
 }
@@ -406,6 +407,7 @@ done
 
 # --- report ------------------------------------------------------------------------------
 by_call() {  # kind, report name pattern: "recv 12, send 3" (calls with none left out)
+  # shellcheck disable=SC2086  # $2 is a glob of report names
   { cat "$work"/reports/$2 2>/dev/null || true; } | awk -v k="$1" '$1 == k {s[$2] += $3}
     END {for (c in s) if (s[c] > 0) printf "%s%s %d", (n++ ? ", " : ""), c, s[c]}'
 }
