@@ -225,7 +225,8 @@ Expected expected_for(ByteView bytes) {
 Bytes expected_reply(server::Mode mode, const Expected& expected) {
   Bytes reply;
   if (mode == server::Mode::kOneshot) {
-    if (!expected.frames.empty()) reply.assign(data_layer::kGreeting.begin(), data_layer::kGreeting.end());
+    if (!expected.frames.empty())
+      reply.assign(data_layer::kGreeting.begin(), data_layer::kGreeting.end());
     return reply;
   }
   for (const auto& frame : expected.frames)

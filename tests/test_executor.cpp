@@ -182,6 +182,18 @@ TEST_CASE("executor: a pending task costs no polls while the thread is parked") 
   CHECK(signal.polls() == 2);
 }
 
+// A thread that notifies `signal` once `executor`'s thread has announced its park (bounded:
+// it notifies anyway after a few million looks, and the test's checks then fail).
+std::thread notify_once_parked(Executor& executor, const Signal& signal) {
+  return std::thread([&executor, signal] {
+    for (int look = 0; look < 10'000'000; ++look) {
+      if (executor.parker().state() == runtime::Parker::State::kParked) break;
+      std::this_thread::yield();
+    }
+    signal.notify();
+  });
+}
+
 TEST_CASE("executor: spinning before a park polls no task, and an idle thread still parks") {
   for (const unsigned spins : {0u, 1000u}) {
     CAPTURE(spins);
@@ -193,13 +205,7 @@ TEST_CASE("executor: spinning before a park polls no task, and an idle thread st
     // reactor must not poll the task nobody woke. (A timer here would race the looks on a
     // loaded machine.)
     Signal unpark;
-    std::thread waker([&] {
-      for (int look = 0; look < 10'000'000; ++look) {  // bounded
-        if (executor.parker().state() == runtime::Parker::State::kParked) break;
-        std::this_thread::yield();
-      }
-      unpark.notify();
-    });
+    std::thread waker = notify_once_parked(executor, unpark);
     executor.block_on(unpark.wait());
     waker.join();
     CHECK(executor.parks() >= 1);
@@ -269,14 +275,7 @@ TEST_CASE("executor: Policy::kBusyPoll re-polls pending tasks but still complete
 TEST_CASE("executor: Policy::kBusyPoll parks when no spawned task is left to poll") {
   Executor executor(Executor::Policy::kBusyPoll, /*spins=*/0);
   Signal signal;
-  std::thread notifier([&] {
-    // Bounded: until the executor's thread has announced its park, then wake it.
-    for (int look = 0; look < 10'000'000; ++look) {
-      if (executor.parker().state() == runtime::Parker::State::kParked) break;
-      std::this_thread::yield();
-    }
-    signal.notify();
-  });
+  std::thread notifier = notify_once_parked(executor, signal);
   executor.block_on(signal.wait());
   notifier.join();
   CHECK(executor.parks() >= 1);

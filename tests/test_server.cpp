@@ -216,6 +216,17 @@ void wait_until_accepted(const Running& running, std::uint64_t count) {
   REQUIRE(running.server.accepted() >= count);
 }
 
+// `count` connections, the i-th having sent frame(i, text).
+std::vector<std::unique_ptr<Client>> clients_that_sent(std::uint16_t port, std::uint32_t count,
+                                                       std::string_view text) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    clients.push_back(std::make_unique<Client>(port));
+    clients.back()->send(frame(i, text));
+  }
+  return clients;
+}
+
 constexpr Mode kModes[] = {Mode::kOneshot, Mode::kStream};
 
 }  // namespace
@@ -648,11 +659,7 @@ TEST_CASE("server: at --max-connections new connections wait for a slot instead 
   Config config = config_for(Mode::kOneshot, 50ms);
   config.max_connections = 2;
   Running running(config);
-  std::vector<std::unique_ptr<Client>> clients;
-  for (std::uint32_t i = 0; i < 8; ++i) {
-    clients.push_back(std::make_unique<Client>(running.port));
-    clients.back()->send(frame(i, "queued"));
-  }
+  auto clients = clients_that_sent(running.port, 8, "queued");
   for (auto& client : clients)
     CHECK(client->read_to_end() == kGreeting);
   const Summary summary = running.stop();
@@ -667,11 +674,7 @@ TEST_CASE("server: at --max-connections no more connections are accepted than th
   Config config = config_for(Mode::kOneshot, 300ms);
   config.max_connections = 2;
   Running running(config);
-  std::vector<std::unique_ptr<Client>> clients;
-  for (std::uint32_t i = 0; i < 8; ++i) {
-    clients.push_back(std::make_unique<Client>(running.port));
-    clients.back()->send(frame(i, "counted"));
-  }
+  auto clients = clients_that_sent(running.port, 8, "counted");
   wait_until_accepted(running, 2);
   std::uint64_t most = 0;
   // Bounded: until some client's reply is readable (the first handlers are done), at most
