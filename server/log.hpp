@@ -24,7 +24,8 @@ std::string_view to_string(LogLevel level);
 void set_log_level(LogLevel level);
 bool log_enabled(LogLevel level);
 
-// The name printed in this thread's lines ("One", "Two", "dispatcher").
+// The name printed in this thread's lines ("One", "Two", "dispatcher"), given to the
+// thread itself too.
 void set_thread_name(std::string name);
 
 // Writes "LEVEL [thread] message" if `level` is enabled.

@@ -90,6 +90,20 @@ TEST_CASE("faults: a plan is refused for an unknown kind, a bad number, or rates
   CHECK(faults::parse_plan("eintr=500000,eagain=500000", "", ""));
 }
 
+TEST_CASE("faults: FAULT_CALLS keeps the faults to the calls it names") {
+  auto plan = faults::parse_plan("eintr=1000000", "", "");
+  REQUIRE(plan);
+  CHECK(faults::parse_calls("", *plan));  // empty: every call stays in
+  CHECK(faults::choose(*plan, Call::kRecv, 0) == Kind::kEintr);
+  REQUIRE(faults::parse_calls("connect,accept4", *plan));
+  CHECK(faults::choose(*plan, Call::kConnect, 0) == Kind::kEintr);
+  CHECK(faults::choose(*plan, Call::kAccept4, 0) == Kind::kEintr);
+  CHECK_FALSE(faults::choose(*plan, Call::kRecv, 0));
+  CHECK_FALSE(faults::choose(*plan, Call::kEpollWait, 0));
+  CHECK_FALSE(faults::parse_calls("connect,fork", *plan));  // unknown: refused, plan kept
+  CHECK(faults::choose(*plan, Call::kConnect, 0) == Kind::kEintr);
+}
+
 TEST_CASE("faults: each call gets only the kinds it can really answer with") {
   CHECK(faults::applies(Kind::kEmfile, Call::kAccept4));
   CHECK_FALSE(faults::applies(Kind::kEmfile, Call::kRecv));

@@ -46,7 +46,7 @@ inline constexpr std::uint32_t kMillion = 1'000'000;
 constexpr bool applies(Kind kind, Call call) {
   switch (kind) {
     case Kind::kEintr:
-      return true;  // every call here can be interrupted by a signal before it does anything
+      return true;  // every call here can be interrupted by a signal (connect: see the shim)
     case Kind::kEagain:
       return call == Call::kRecv || call == Call::kSend || call == Call::kAccept4;
     case Kind::kShort:
@@ -59,10 +59,18 @@ constexpr bool applies(Kind kind, Call call) {
   return false;
 }
 
-// A run's settings: the rate of each kind, in calls per million (0: off), and the seed.
+// A run's settings: the rate of each kind, in calls per million (0: off), the seed, and
+// which calls may be given faults at all (FAULT_CALLS; every one unless it names some).
 struct Plan {
   std::array<std::uint32_t, kKinds> ppm{};
   std::uint64_t seed = 1;
+  std::array<bool, kCalls> calls = all_calls();
+
+  static constexpr std::array<bool, kCalls> all_calls() {
+    std::array<bool, kCalls> every{};
+    every.fill(true);
+    return every;
+  }
 };
 
 inline std::optional<std::uint64_t> parse_number(std::string_view text) {
@@ -119,9 +127,32 @@ inline std::optional<Plan> parse_plan(std::string_view kinds, std::string_view r
   return plan;
 }
 
+inline std::optional<Call> call_named(std::string_view name) {
+  for (std::size_t i = 0; i < kCalls; ++i)
+    if (kCallNames[i] == name) return static_cast<Call>(i);
+  return {};
+}
+
+// calls: "connect,accept4" limits the faults to those calls; empty leaves every call in.
+// False on an unknown name, leaving `plan` as it was.
+inline bool parse_calls(std::string_view calls, Plan& plan) {
+  if (calls.empty()) return true;
+  std::array<bool, kCalls> named{};
+  while (!calls.empty()) {
+    const std::string_view name = before(calls, ',');
+    calls.remove_prefix(std::min(name.size() + 1, calls.size()));
+    const auto call = call_named(name);
+    if (!call) return false;
+    named[static_cast<std::size_t>(*call)] = true;
+  }
+  plan.calls = named;
+  return true;
+}
+
 // Which fault, if any, a call gets for a roll in [0, a million): the kinds that apply to
 // the call take their share of the million in turn.
 inline std::optional<Kind> choose(const Plan& plan, Call call, std::uint32_t roll) {
+  if (!plan.calls[static_cast<std::size_t>(call)]) return {};
   std::uint32_t upto = 0;
   for (std::size_t i = 0; i < kKinds; ++i) {
     const auto kind = static_cast<Kind>(i);

@@ -9,7 +9,10 @@
 // Every fault is one a correct program must survive and that costs it nothing it could
 // not lose for real, so whatever goes wrong under it is the program's fault:
 //   eintr   any wrapped call (read and write: only on a wake-up fd, an eventfd or a
-//           non-blocking pipe) fails with EINTR before doing anything: retry it.
+//           non-blocking pipe) fails with EINTR before doing anything: retry it. Except
+//           connect, which POSIX lets go on after the interruption: the real connect is
+//           made, and EINTR stands for its EINPROGRESS or its success (asking again
+//           answers EALREADY or EISCONN).
 //   eagain  recv, send or accept4 on a non-blocking socket fails with EAGAIN, and the
 //           socket is re-armed in its epoll set (fault_plan.hpp, rearm), so the edge a
 //           waiting reader or writer needs does come, as it would for bytes that arrived
@@ -34,11 +37,18 @@
 //   FAULT_KINDS     which kinds, with their rates in calls per million: "eintr,reset=100"
 //                   (default: every kind at FAULT_RATE_PPM)
 //   FAULT_RATE_PPM  the rate of a kind named without one (default 10000, 1 %)
+//   FAULT_CALLS     which calls may be given faults: "connect,accept4" (default: all)
 //   FAULT_REPORT    a folder: at exit the process writes FAULT_REPORT/<role>.<pid>, one
 //                   line per call ("calls recv 123") and per kind and call ("eintr recv 4")
+//   FAULT_BREAK     a thread's name (as the program named it): that thread's first
+//                   epoll_wait or poll fails with ENOMEM, as poll(2) may when the kernel
+//                   is out of memory. Not a fault to survive but a failure to contain:
+//                   tests/test_failure_paths.cpp breaks one server thread so and checks
+//                   what the rest does. Counted as "break".
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -107,6 +117,7 @@ struct Settings {
   std::uint64_t role_seed = 0;
   char role[64] = {};
   char report_dir[512] = {};
+  char break_thread[16] = {};  // FAULT_BREAK, at most a thread name's 15 characters
 };
 Settings g_settings;
 
@@ -317,6 +328,21 @@ bool interrupted(Call call, Eligible eligible) {
   return true;
 }
 
+std::atomic<std::uint64_t> g_breaks{0};
+
+// FAULT_BREAK: true once, at the first wait of the thread it names.
+bool broken_here() {
+  thread_local bool looked = false;
+  if (g_settings.break_thread[0] == '\0' || looked) return false;
+  char name[16] = {};
+  if (pthread_getname_np(pthread_self(), name, sizeof name) != 0) return false;
+  if (std::strcmp(name, g_settings.break_thread) != 0) return false;
+  looked = true;
+  g_breaks.fetch_add(1, std::memory_order_relaxed);
+  errno = ENOMEM;
+  return true;
+}
+
 __attribute__((constructor)) void load_settings() {
   (void)real();
   const char* role = std::getenv("FAULT_ROLE");
@@ -332,6 +358,12 @@ __attribute__((constructor)) void load_settings() {
     _exit(2);  // a run that injects nothing must not pass for one that did
   }
   g_settings.plan = *plan;
+  if (!faults::parse_calls(env("FAULT_CALLS"), g_settings.plan)) {
+    std::fprintf(stderr, "faults: bad FAULT_CALLS (role %s)\n", role);
+    _exit(2);
+  }
+  std::snprintf(g_settings.break_thread, sizeof g_settings.break_thread, "%s",
+                env("FAULT_BREAK").data());
   std::snprintf(g_settings.role, sizeof g_settings.role, "%s", role);
   std::snprintf(g_settings.report_dir, sizeof g_settings.report_dir, "%s",
                 env("FAULT_REPORT").data());
@@ -375,6 +407,8 @@ __attribute__((destructor)) void write_report() {
                             static_cast<unsigned long long>(injected));
     }
   }
+  used += std::snprintf(text + used, sizeof text - used, "break wait %llu\n",
+                        static_cast<unsigned long long>(g_breaks.load()));
   for (int done = 0; done < used;) {
     const ssize_t n = real().write(fd, text + done, static_cast<std::size_t>(used - done));
     if (n <= 0) break;
@@ -413,17 +447,23 @@ int accept4(int fd, sockaddr* address, socklen_t* size, int flags) {
   return real().accept4(fd, address, size, flags);
 }
 
+// The connect is made either way; an interrupted one goes on in the background.
 int connect(int fd, const sockaddr* address, socklen_t size) {
-  if (interrupted(Call::kConnect, [fd] { return FdFacts(fd).tcp(); })) return -1;
-  return real().connect(fd, address, size);
+  const auto kind = draw(Call::kConnect);
+  const int result = real().connect(fd, address, size);
+  const bool going_on = result == 0 || errno == EINPROGRESS;
+  if (kind != Kind::kEintr || !going_on || !FdFacts(fd).tcp()) return result;
+  return refuse(Kind::kEintr, Call::kConnect, EINTR);
 }
 
 int epoll_wait(int epoll_fd, epoll_event* events, int capacity, int timeout_ms) {
+  if (broken_here()) return -1;
   if (interrupted(Call::kEpollWait, [] { return true; })) return -1;
   return real().epoll_wait(epoll_fd, events, capacity, timeout_ms);
 }
 
 int poll(pollfd* fds, nfds_t count, int timeout_ms) {
+  if (broken_here()) return -1;
   if (interrupted(Call::kPoll, [] { return true; })) return -1;
   return real().poll(fds, count, timeout_ms);
 }
