@@ -113,7 +113,8 @@ $(BIN)/client: $(call obj,client/main.cpp) $(LIB)
 # linked from the test's -O1 copy. They also carry line tables only (-g1), which is all a
 # sanitizer's or a debugger's backtrace needs. (A later -O or -g wins, with g++ and clang++
 # alike.)
-$(call obj,$(TEST_SRCS)): override CXXFLAGS += $(if $(SANITIZE),,-O1) -g1
+$(call obj,$(TEST_SRCS)): override CXXFLAGS += $(if $(SANITIZE),,-O1) -g1 \
+  $(if $(findstring undefined,$(SANITIZE)),-DTEST_UNDER_UBSAN)
 
 # The tests need doctest's header; the objects wait for it (order-only) so a missing header
 # gives one clear line instead of a compiler error per file.
@@ -128,11 +129,14 @@ $(call obj,tests/test_floor.cpp): override CXXFLAGS += -DFLOOR_BIN_DIR='"$(abspa
 # tests/test_server_process.cpp runs bin/server so: `make test` tells it which one in
 # SERVER_BIN_DIR (at run time, since the epoll and poll builds share the test's object),
 # and the folder compiled in is what a bare run of run-tests falls back to.
-$(call obj,tests/test_server_process.cpp): override CXXFLAGS += -DSERVER_BIN_DIR='"$(abspath $(BIN))"'
+# tests/test_failure_paths.cpp runs them too, some with the fault shim preloaded (FAULT_SHIM,
+# built below with `make faults`'s rule).
+$(call obj,tests/test_server_process.cpp tests/test_failure_paths.cpp): override CXXFLAGS += -DSERVER_BIN_DIR='"$(abspath $(BIN))"'
+FAULT_SHIM := $(BUILD)/libfaults.so
 
 ## test: build and run the doctest suite (TEST_ARGS=... passes options to doctest)
-test: $(BUILD)/run-tests $(BIN)/server $(BIN)/client $(FLOOR_BINS)
-	SERVER_BIN_DIR=$(abspath $(BIN)) $(BUILD)/run-tests $(TEST_ARGS)
+test: $(BUILD)/run-tests $(BIN)/server $(BIN)/client $(FLOOR_BINS) $(FAULT_SHIM)
+	SERVER_BIN_DIR=$(abspath $(BIN)) FAULT_SHIM=$(abspath $(FAULT_SHIM)) $(BUILD)/run-tests $(TEST_ARGS)
 
 doctest:
 	@if [ ! -f $(DOCTEST_HEADER) ]; then \
@@ -283,7 +287,6 @@ soak: $(BIN)/server $(BIN)/client $(BAD_PEER)
 # own: position-independent, with no sanitizer (it must not need one's runtime before the
 # program's), no exceptions and no libstdc++: libc and libdl only. exact-peer is a test tool
 # like bad-peer. FAULT_SECONDS and the other FAULT_* knobs reach the script from the environment.
-FAULT_SHIM := $(BUILD)/libfaults.so
 EXACT_PEER := $(BUILD)/exact-peer
 $(FAULT_SHIM): scripts/faults/fault_shim.cpp
 	@mkdir -p $(dir $@)

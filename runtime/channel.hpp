@@ -34,6 +34,21 @@ class Channel {
   Send send(T value) { return Send(*this, std::move(value)); }
   // Ready with the oldest value, or nullopt once the channel is closed and empty.
   Recv recv() { return Recv(*this); }
+  // The oldest value if one is queued, at once and from any thread (Tokio's try_recv): for
+  // a receiver that can no longer wait, such as a worker whose runtime failed.
+  std::optional<T> try_recv() {
+    Waker to_wake;
+    std::optional<T> item;
+    {
+      std::lock_guard lock(mutex_);
+      if (items_.empty()) return std::nullopt;
+      item.emplace(std::move(items_.front()));
+      items_.pop_front();
+      to_wake = senders_.notify_one();
+    }
+    std::move(to_wake).wake();
+    return item;
+  }
 
   void close() {
     std::vector<Waker> to_wake;

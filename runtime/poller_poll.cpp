@@ -92,8 +92,15 @@ WakeupFd::WakeupFd() {
   if (pipe(ends) < 0) fail("pipe");
   read_fd_ = ends[0];
   write_fd_ = ends[1];
-  make_nonblocking_cloexec(read_fd_);
-  make_nonblocking_cloexec(write_fd_);
+  // A constructor that throws runs no destructor: the ends are closed here, or never.
+  try {
+    make_nonblocking_cloexec(read_fd_);
+    make_nonblocking_cloexec(write_fd_);
+  } catch (...) {
+    close(read_fd_);
+    close(write_fd_);
+    throw;
+  }
 }
 
 WakeupFd::~WakeupFd() {

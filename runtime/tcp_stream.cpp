@@ -42,11 +42,15 @@ Poll<TcpStream> TcpStream::Connect::poll(Context& cx) {
   return Pending{};
 }
 
+// An interrupted connect goes on in the background (POSIX), so after EINTR it is asked
+// again: EALREADY means still going, EISCONN done; a plain retry took EALREADY for a
+// failure. (tests/test_failure_paths.cpp, "an interrupted connect ...")
 bool TcpStream::Connect::start() {
   socket_ = Socket::open_tcp(address_.family());
   while (::connect(socket_.fd(), address_.get(), address_.size()) < 0) {
     if (errno == EINTR) continue;
-    if (errno == EINPROGRESS) return false;
+    if (errno == EINPROGRESS || errno == EALREADY) return false;
+    if (errno == EISCONN) return true;
     fail(errno, "connect");
   }
   return true;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <future>
 #include <system_error>
 
 #include "runtime/executor.hpp"
@@ -9,6 +10,7 @@
 #include "runtime/when_any.hpp"
 #include "server/connection.hpp"
 #include "server/log.hpp"
+#include "server/started_thread.hpp"
 
 namespace server {
 namespace {
@@ -26,17 +28,38 @@ Dispatcher::Dispatcher(runtime::TcpListener listener, std::vector<std::unique_pt
                        runtime::Semaphore& permits, ShutdownSignal& shutdown)
     : listener_(std::move(listener)), workers_(workers), permits_(permits), shutdown_(shutdown) {}
 
-void Dispatcher::run_thread() {
+void Dispatcher::start() {
+  thread_ = start_thread([this](std::promise<void>& started) { run_thread(started); });
+}
+
+void Dispatcher::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Dispatcher::run_thread(std::promise<void>& started) {
   set_thread_name("dispatcher");
-  runtime::Executor executor;
-  try {
-    executor.block_on(run());
-  } catch (const std::exception& e) {
-    log_error(std::string("dispatcher stopped: ") + e.what());
-    for (auto& worker : workers_)
-      worker->stop_taking();
+  {
+    std::optional<runtime::Executor> executor;
+    try {
+      executor.emplace();
+    } catch (...) {
+      started.set_exception(std::current_exception());
+      return;
+    }
+    started.set_value();
+    try {
+      executor->block_on(run());
+    } catch (const std::exception& e) {
+      failed_ = true;
+      log_error(std::string("dispatcher stopped: ") + e.what() + "; the server shuts down");
+      for (auto& worker : workers_)
+        worker->stop_taking();
+    }
   }
-  listener_.reset();  // before the executor whose reactor it may be registered with
+  // After the executor, whose destructor cancels an accept loop still waiting on the
+  // listener; the reactor detached the listener as it went (reactor.hpp).
+  // (tests/test_failure_paths.cpp, "a dispatcher whose runtime fails ...")
+  listener_.reset();
 }
 
 runtime::Task<void> Dispatcher::run() {
@@ -70,10 +93,25 @@ runtime::Task<void> Dispatcher::accept_loop() {
     }
     const std::uint64_t id = accepted_.fetch_add(1, std::memory_order_relaxed) + 1;
     Connection connection{id, std::move(stream->socket()), std::move(permit)};
+    Worker* worker = next_worker();
+    if (worker == nullptr) {
+      log_error("no worker is left to serve connections: the server shuts down");
+      co_return;
+    }
+    const bool taken = co_await worker->hand_over(std::move(connection));
+    if (!taken) log_warn("#" + std::to_string(id) + " dropped: " + worker->name() + " stopped");
+  }
+}
+
+// Round-robin over the workers still taking connections: one whose runtime failed has
+// closed its inbox and is passed over. Null when none is left.
+Worker* Dispatcher::next_worker() {
+  for (std::size_t tried = 0; tried < workers_.size(); ++tried) {
     Worker& worker = *workers_[next_worker_];
     next_worker_ = (next_worker_ + 1) % workers_.size();
-    co_await worker.hand_over(std::move(connection));
+    if (worker.taking()) return &worker;
   }
+  return nullptr;
 }
 
 void Dispatcher::note_accept_error(const std::system_error& error) {

@@ -5,7 +5,8 @@
 //      backpressure, while new connections queue in the kernel's listen backlog);
 //   2. accept (on EMFILE/ENFILE, log once and back off with a Sleep, never spin);
 //   3. hand the socket and its permit to the next worker in round-robin order, through that
-//      worker's inbox; the send wakes the worker.
+//      worker's inbox; the send wakes the worker. (A worker whose runtime failed is passed
+//      over; with none left, the server shuts down.)
 // Next to it waits the shutdown signal. The first notification stops the loop, closes the
 // listening socket and tells every worker to finish; a second one cuts their grace short.
 //
@@ -14,8 +15,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "runtime/semaphore.hpp"
@@ -32,21 +35,30 @@ class Dispatcher {
   Dispatcher(runtime::TcpListener listener, std::vector<std::unique_ptr<Worker>>& workers,
              runtime::Semaphore& permits, ShutdownSignal& shutdown);
 
-  // The thread's whole life: accept until shutdown, then see the workers finish.
-  void run_thread();
+  ~Dispatcher() { join(); }
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Starts the thread: accept until shutdown, then see the workers finish. Returns once
+  // its runtime is up; throws (the thread ended) if it cannot be.
+  void start();
+  void join();
 
   std::uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
-  // Read only after the thread was joined.
+  // Read only after join().
   const Stats& stats() const { return stats_; }
+  bool failed() const { return failed_; }  // its runtime failed: the server shut down early
 
  private:
+  void run_thread(std::promise<void>& started);
   runtime::Task<void> run();
   runtime::Task<void> accept_loop();
+  Worker* next_worker();
   runtime::Task<void> all_workers_finished();
   void stop_accepting();
   void note_accept_error(const std::system_error& error);
 
-  // Reset (closed) at shutdown, on this thread, while its reactor still exists.
+  // Reset (closed) at shutdown, on this thread.
   std::optional<runtime::TcpListener> listener_;
   std::vector<std::unique_ptr<Worker>>& workers_;
   // One permit per open connection; it travels with the connection to its handler.
@@ -58,6 +70,8 @@ class Dispatcher {
   // How many connections got in (tests wait on it); the count also numbers them (#id).
   std::atomic<std::uint64_t> accepted_{0};
   Stats stats_;
+  bool failed_ = false;
+  std::thread thread_;
 };
 
 }  // namespace server

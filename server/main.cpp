@@ -34,9 +34,9 @@ int main(int argc, char** argv) {
   runtime::reserve_fd_table(config->max_connections + kSpareFds);
 
   server::Server server(*config);
-  server.install_signal_handlers();
   std::uint16_t port = 0;
   try {
+    server.install_signal_handlers();
     port = server.start();
   } catch (const server::StartError& e) {
     server::log_error(e.what());
@@ -50,5 +50,5 @@ int main(int argc, char** argv) {
 
   const server::Summary summary = server.wait();
   server::log_info("summary: " + summary.to_string());
-  return 0;
+  return summary.failed_threads.empty() ? 0 : 1;
 }

@@ -9,7 +9,7 @@ namespace server {
 Server::Server(Config config) : config_(std::move(config)), permits_(config_.max_connections) {}
 
 Server::~Server() {
-  if (dispatcher_thread_.joinable()) {
+  if (dispatcher_ && !summary_) {
     request_shutdown();
     request_shutdown();
     wait();
@@ -30,8 +30,8 @@ std::uint16_t Server::start() {
     for (auto& worker : workers_)
       worker->join();
     throw StartError("cannot start the server's threads (" + std::string(e.what()) +
-                     "): try fewer --workers, or raise the limits on threads and memory "
-                     "(ulimit -u, ulimit -v)");
+                     "): try fewer --workers, or raise the limits on threads, memory and "
+                     "open files (ulimit -u, ulimit -v, ulimit -n)");
   }
   log_info("serving " + std::string(to_string(config_.mode)) + " on port " + std::to_string(port) +
            " with " + std::to_string(config_.workers) + " workers");
@@ -43,23 +43,27 @@ void Server::start_threads(runtime::TcpListener listener) {
     workers_.push_back(std::make_unique<Worker>(i, config_));
   for (auto& worker : workers_)
     worker->start();
-  dispatcher_ = std::make_unique<Dispatcher>(std::move(listener), workers_, permits_, shutdown_);
-  dispatcher_thread_ = std::thread([this] { dispatcher_->run_thread(); });
+  auto dispatcher =
+      std::make_unique<Dispatcher>(std::move(listener), workers_, permits_, shutdown_);
+  dispatcher->start();
+  dispatcher_ = std::move(dispatcher);  // only a started dispatcher: ~Server and wait() join it
 }
 
 Summary Server::wait() {
   if (summary_) return *summary_;
-  if (dispatcher_thread_.joinable()) dispatcher_thread_.join();
+  if (dispatcher_) dispatcher_->join();
   Summary summary;
   for (auto& worker : workers_) {
     worker->join();
     summary.connections_per_worker.push_back(worker->stats().connections);
     for (const auto& [kind, count] : worker->stats().errors)
       summary.errors[kind] += count;
+    if (worker->failed()) summary.failed_threads.push_back(worker->name());
   }
   if (dispatcher_) {
     for (const auto& [kind, count] : dispatcher_->stats().errors)
       summary.errors[kind] += count;
+    if (dispatcher_->failed()) summary.failed_threads.push_back("dispatcher");
   }
   summary_ = summary;
   return summary;

@@ -4,6 +4,7 @@
 //   config.hpp      the command line and its defaults
 //   dispatcher.hpp  accepts, takes a --max-connections permit, hands out round-robin
 //   worker.hpp      a thread with its own executor, one handler task per connection
+//   started_thread.hpp  how start() learns that a thread's runtime is up, or why not
 //   handler.hpp     one connection's exchange, oneshot or stream, and its failures
 //   shutdown_signal.hpp  the self-pipe (a socket pair) that carries SIGINT/SIGTERM into the
 //                   dispatcher's loop
@@ -20,7 +21,6 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "runtime/semaphore.hpp"
@@ -72,8 +72,7 @@ class Server {
   // Declared before the workers, so it outlives every permit they might still hold.
   runtime::Semaphore permits_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<Dispatcher> dispatcher_;
-  std::thread dispatcher_thread_;
+  std::unique_ptr<Dispatcher> dispatcher_;  // set once its thread has started
   std::optional<Summary> summary_;
 };
 

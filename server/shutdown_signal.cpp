@@ -1,5 +1,6 @@
 #include "server/shutdown_signal.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,17 +17,23 @@
 namespace server {
 namespace {
 
-// Where the signal handler writes. A plain int read from a signal handler must be
-// lock-free atomic to be safe.
+// Where the signal handler writes: a duplicate of the installed signal's writing end, made
+// by the first install_handlers() and never closed, so that a handler which has read it
+// cannot write into a descriptor closed and reused meanwhile (~ShutdownSignal closes its
+// own ends; a handler may run on any thread at any moment). A later install moves it onto
+// the new signal with dup2, which is atomic: the handler reaches the old socket or the new
+// one. A plain int read from a signal handler must be lock-free atomic to be safe.
+// (tests/test_failure_paths.cpp, "the descriptor a signal handler writes to ...")
 std::atomic<int> g_signal_fd{-1};
 static_assert(std::atomic<int>::is_always_lock_free);
 
-// One notification: one byte. Async-signal-safe (a write, errno kept), so the signal
-// handler and notify() share it.
+// One notification: one byte. Async-signal-safe (a send, errno kept), so the signal handler
+// and notify() share it. MSG_NOSIGNAL: once its ShutdownSignal is gone the handler's socket
+// has no reader, and the byte is dropped without a SIGPIPE.
 void write_byte(int fd) {
   const int saved = errno;
   const char byte = 's';
-  (void)!::write(fd, &byte, 1);
+  (void)!::send(fd, &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
   errno = saved;
 }
 
@@ -55,8 +62,6 @@ ShutdownSignal::ShutdownSignal() {
 }
 
 ShutdownSignal::~ShutdownSignal() {
-  int expected = write_fd_;
-  g_signal_fd.compare_exchange_strong(expected, -1);
   ::close(read_fd_);
   ::close(write_fd_);
 }
@@ -77,8 +82,19 @@ runtime::Task<void> ShutdownSignal::notified() {
   (void)co_await receiver.read_some(byte);
 }
 
+int ShutdownSignal::handler_fd() {
+  return g_signal_fd.load(std::memory_order_relaxed);
+}
+
 void ShutdownSignal::install_handlers(ShutdownSignal& signal) {
-  g_signal_fd.store(signal.write_fd_, std::memory_order_relaxed);
+  const int current = g_signal_fd.load(std::memory_order_relaxed);
+  if (current < 0) {
+    const int copy = ::fcntl(signal.write_fd_, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) throw std::system_error(errno, std::generic_category(), "fcntl(F_DUPFD)");
+    g_signal_fd.store(copy, std::memory_order_relaxed);
+  } else if (::dup2(signal.write_fd_, current) < 0 || ::fcntl(current, F_SETFD, FD_CLOEXEC) < 0) {
+    throw std::system_error(errno, std::generic_category(), "dup2");
+  }
   struct sigaction action {};
   action.sa_handler = &on_signal;
   sigemptyset(&action.sa_mask);

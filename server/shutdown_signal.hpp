@@ -27,8 +27,12 @@ class ShutdownSignal {
   // Ready once a notification arrives (consuming it).
   runtime::Task<void> notified();
 
-  // SIGINT and SIGTERM notify `signal` from now on; call once, from main().
+  // SIGINT and SIGTERM notify `signal` from now on; call from main(), before the threads.
+  // Throws std::system_error if the handlers' descriptor cannot be made.
   static void install_handlers(ShutdownSignal& signal);
+  // The descriptor the handlers write to (-1 before the first install): it stays open for
+  // the life of the process, whatever becomes of the signal (shutdown_signal.cpp).
+  static int handler_fd();
 
  private:
   int read_fd_ = -1;

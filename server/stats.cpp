@@ -36,6 +36,8 @@ std::string Summary::to_string() const {
     first = false;
     text += kind + " " + std::to_string(count);
   }
+  for (std::size_t i = 0; i < failed_threads.size(); ++i)
+    text += (i == 0 ? "; failed: " : ", ") + failed_threads[i];
   return text;
 }
 

@@ -17,7 +17,8 @@ namespace server {
 
 // Error kinds are short fixed names, safe as metric keys: the data_layer's decode kinds
 // ("too_long", "invalid_utf8", "truncated"), those in handler.hpp and dispatcher.hpp, and
-// "cut_by_shutdown" (worker.cpp: connections still open when the grace period ran out).
+// "cut_by_shutdown" (worker.cpp: connections still open when the grace period ran out) and
+// "worker_failed" (worker.cpp: a worker whose runtime failed).
 using ErrorCounts = std::map<std::string, std::uint64_t, std::less<>>;
 
 struct Stats {
@@ -30,10 +31,12 @@ struct Stats {
 struct Summary {
   std::vector<std::uint64_t> connections_per_worker;  // index i: worker_name(i)
   ErrorCounts errors;
+  // Threads whose runtime failed ("Two", "dispatcher"): the server exits 1 if any did.
+  std::vector<std::string> failed_threads;
 
   std::uint64_t connections() const;
   std::uint64_t errors_of(std::string_view kind) const;
-  // "30 connections (One 10, Two 10, Three 10); errors: none"
+  // "30 connections (One 10, Two 10, Three 10); errors: none", then "; failed: Two" if so
   std::string to_string() const;
 };
 

@@ -1,10 +1,13 @@
 #include "server/worker.hpp"
 
 #include <exception>
+#include <future>
+#include <optional>
 
 #include "runtime/executor.hpp"
 #include "runtime/socket_address.hpp"
 #include "server/log.hpp"
+#include "server/started_thread.hpp"
 
 namespace server {
 namespace {
@@ -22,26 +25,34 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { run_thread(); });
+  thread_ = start_thread([this](std::promise<void>& started) { run_thread(started); });
 }
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::run_thread() {
+void Worker::run_thread(std::promise<void>& started) {
   set_thread_name(name_);
   {
     // The executor lives and dies on this thread: its destructor cancels the handlers still
-    // running (grace period over, or cut short), closing their sockets in this reactor.
-    runtime::Executor executor(config_.busy_poll ? runtime::Executor::Policy::kBusyPoll
-                                                 : runtime::Executor::Policy::kWakeDriven,
-                               config_.spins);
-    if (log_enabled(LogLevel::kDebug)) executor.on_park([this] { log_sleeping(); });
+    // running (grace period over, cut short, or the runtime failed), closing their sockets
+    // in this reactor.
+    std::optional<runtime::Executor> executor;
     try {
-      executor.block_on(serve());
+      executor.emplace(config_.busy_poll ? runtime::Executor::Policy::kBusyPoll
+                                         : runtime::Executor::Policy::kWakeDriven,
+                       config_.spins);
+    } catch (...) {
+      started.set_exception(std::current_exception());
+      return;
+    }
+    started.set_value();
+    if (log_enabled(LogLevel::kDebug)) executor->on_park([this] { log_sleeping(); });
+    try {
+      executor->block_on(serve());
     } catch (const std::exception& e) {
-      log_error(std::string("worker stopped: ") + e.what());
+      stop_after_failure(e);
     }
     if (const std::size_t cut = shutdown_.in_flight(); cut > 0) {
       stats_.count_error("cut_by_shutdown", cut);
@@ -49,6 +60,22 @@ void Worker::run_thread() {
     }
   }
   finished_.set();
+}
+
+// The runtime failed under serve(), which will never run again. The inbox is closed, so
+// that the dispatcher passes this worker over (a connection queued for nobody would wait
+// for ever, and a full inbox would stop the dispatcher), and what was queued is dropped:
+// those clients see their connection close. The other workers go on.
+// (tests/test_failure_paths.cpp, "a worker whose runtime fails ...")
+void Worker::stop_after_failure(const std::exception& error) {
+  failed_ = true;
+  inbox_.close();
+  std::size_t dropped = 0;
+  while (inbox_.try_recv())
+    ++dropped;
+  stats_.count_error("worker_failed");
+  log_error(name_ + " stopped: " + error.what() + "; " + std::to_string(dropped) +
+            " queued connections dropped, the other workers go on");
 }
 
 runtime::Task<void> Worker::serve() {

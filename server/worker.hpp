@@ -11,9 +11,15 @@
 // what is still queued, then waits until its handlers finish, the grace period ends, or
 // cut_short() is called (shutdown.hpp); the thread then destroys its executor, which
 // cancels whatever is still running, and reports itself finished.
+//
+// Failure: if the runtime under the main task fails (the reactor's wait fails, memory runs
+// out), the worker closes its inbox and drops what was queued; the dispatcher passes it
+// over from then on, and the server exits 1 at the end (Summary::failed_threads).
 #pragma once
 
 #include <cstddef>
+#include <exception>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -35,6 +41,7 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
   ~Worker();  // joins the thread if it still runs
 
+  // Returns once the thread's runtime is up; throws (the thread ended) if it cannot be.
   void start();
   void join();
 
@@ -45,16 +52,21 @@ class Worker {
   }
   // Graceful: serve what was handed over, then finish (bounded by the grace period).
   void stop_taking() { inbox_.close(); }
+  // False once it stopped taking: shutdown, or its runtime failed.
+  bool taking() const { return !inbox_.is_closed(); }
   // The second signal: end the grace period now, cancelling the connections still open.
   void cut_short() { shutdown_.cut_short(); }
   // Ready once the thread has finished serving (every connection done or cancelled).
   runtime::Event::Wait finished() { return finished_.wait(); }
 
-  // Read only after join(): until then the worker's thread writes it without a lock.
+  // Read only after join(): until then the worker's thread writes them without a lock.
   const Stats& stats() const { return stats_; }
+  bool failed() const { return failed_; }  // its runtime failed (it served no more)
+  const std::string& name() const { return name_; }
 
  private:
-  void run_thread();
+  void run_thread(std::promise<void>& started);
+  void stop_after_failure(const std::exception& error);
   runtime::Task<void> serve();
   void log_received(const Connection& connection) const;
   void log_sleeping() const;
@@ -67,6 +79,7 @@ class Worker {
   Shutdown shutdown_;
   runtime::Event finished_;  // set by the thread as its last act
   Stats stats_;
+  bool failed_ = false;
   HandlerContext context_{config_, stats_, shutdown_};
   std::thread thread_;
 };

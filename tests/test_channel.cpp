@@ -1,8 +1,9 @@
 // Channel: the bounded async queue between tasks and threads. Pinned here: values come out
 // in the order they went in, a full channel makes send wait until a recv frees room
 // (backpressure), close wakes everyone (receivers drain, then get nullopt; senders get
-// false), it works between two executors on two threads, and a waiter that is cancelled
-// after being notified passes the notification on instead of swallowing it.
+// false), try_recv takes without waiting, it works between two executors on two threads,
+// and a waiter that is cancelled after being notified passes the notification on instead of
+// swallowing it.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -157,6 +158,23 @@ TEST_CASE("channel: close wakes waiting senders, which get false, and later send
   CHECK(ready(poll_with(recv, counter)) == 1);  // only the value sent before the close
   auto end = channel.recv();
   CHECK_FALSE(ready(poll_with(end, counter)).has_value());
+}
+
+TEST_CASE("channel: try_recv takes what is queued at once, closed or not, and frees room") {
+  Channel<int> channel(1);
+  CountingWaker counter;
+  CountingWaker blocked;
+  CHECK_FALSE(channel.try_recv().has_value());  // empty: nothing, and no waiting
+  auto fill = channel.send(1);
+  CHECK(ready(poll_with(fill, counter)));
+  auto waiting = channel.send(2);
+  CHECK(poll_with(waiting, blocked).is_pending());
+  CHECK(channel.try_recv() == 1);
+  CHECK(blocked.woken() == 1);  // the room it freed went to the waiting sender
+  CHECK(ready(poll_with(waiting, blocked)));
+  channel.close();
+  CHECK(channel.try_recv() == 2);  // a closed channel still gives up what it holds
+  CHECK_FALSE(channel.try_recv().has_value());
 }
 
 TEST_CASE("channel: a producer and a consumer on two executors on two threads") {

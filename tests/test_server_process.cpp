@@ -1,138 +1,32 @@
 // server process: bin/server itself, run as a child process, as a user runs it. Pinned here:
 // SIGTERM and SIGINT finish the requests in flight and exit 0; a second signal cuts the
-// grace period short; and a server whose threads cannot all start says so and exits 1,
-// instead of hanging. Every wait is bounded (test::Child), on 127.0.0.1 with port 0.
+// grace period short, and so does the grace period running out by itself; a request half
+// received when the signal comes is still answered; a server with fewer descriptors than
+// connections serves them all, in turn; and a server whose threads cannot all start says
+// so and exits 1, instead of hanging. Every wait is bounded (test::Child).
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <signal.h>
 
 #include <chrono>
-#include <cstdint>
-#include <cstdlib>
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "data_layer/data.hpp"
 #include "tests/child_process.hpp"
-
-#ifndef SERVER_BIN_DIR
-#error "SERVER_BIN_DIR: the folder of bin/server (the Makefile passes it)"
-#endif
+#include "tests/server_process.hpp"
 
 using namespace std::chrono_literals;
 using test::Child;
+using test::kProcessLimit;
+using test::kSanitized;
+using test::Request;
+using test::send_requests;
+using test::ServerProcess;
 
 namespace {
 
-// Far beyond any run here, even under TSan on a busy machine: reaching one is a failure.
-constexpr auto kLimit = 20s;
-
-// `make test` names the build's own bin/ folder; a bare run of run-tests takes the one it
-// was compiled for.
-const std::string kServer = [] {
-  const char* dir = std::getenv("SERVER_BIN_DIR");
-  return std::string(dir != nullptr && *dir != '\0' ? dir : SERVER_BIN_DIR) + "/server";
-}();
-
-// bin/server on a free port, at --log-level debug, its stderr read with its stdout (so a
-// test can wait for the book's "Received connection" lines); port() is read from its
-// "listening on HOST:PORT" line.
-class ServerProcess {
- public:
-  explicit ServerProcess(std::vector<std::string> flags)
-      : child_("/bin/sh", shell_args(std::move(flags))) {
-    const std::string line = wait_for("listening on 127.0.0.1:");
-    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
-  }
-  std::uint16_t port() const { return port_; }
-  Child& child() { return child_; }
-
-  // The first line that contains `text` (REQUIREd within the limit).
-  std::string wait_for(const std::string& text) {
-    for (int line = 0; line < 10'000; ++line) {  // bounded, and each read by kLimit
-      std::string said = child_.read_line(kLimit);
-      if (said.find(text) != std::string::npos) return said;
-      REQUIRE_MESSAGE(!said.empty(), "the server never said \"" << text << "\"");
-    }
-    FAIL("the server never said \"" << text << "\"");
-    return "";
-  }
-
- private:
-  // sh execs the server, so the child's pid is the server's.
-  static std::vector<std::string> shell_args(std::vector<std::string> flags) {
-    std::vector<std::string> args = {
-        "-c", "exec \"$0\" \"$@\" 2>&1", kServer, "--port", "0", "--log-level", "debug"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    return args;
-  }
-
-  Child child_;
-  std::uint16_t port_ = 0;
-};
-
-// A blocking connection that has sent one request; reads are bounded by SO_RCVTIMEO.
-class Request {
- public:
-  Request(std::uint16_t port, std::uint32_t id) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    const timeval limit{static_cast<time_t>(kLimit.count()), 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0) {
-      throw std::runtime_error("connect failed");
-    }
-    const auto frame = data_layer::serialize(data_layer::Data{id, 1, "in flight"});
-    if (::send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL) !=
-        static_cast<ssize_t>(frame.size())) {
-      throw std::runtime_error("send failed");
-    }
-  }
-  Request(const Request&) = delete;
-  Request& operator=(const Request&) = delete;
-  ~Request() { ::close(fd_); }
-
-  // Everything until the server closes (a reset or the timeout also ends it).
-  std::string reply() {
-    std::string out;
-    char buffer[256];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) return out;
-      out.append(buffer, static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  int fd_ = -1;
-};
-
-std::vector<std::unique_ptr<Request>> send_requests(std::uint16_t port, int count) {
-  std::vector<std::unique_ptr<Request>> requests;
-  for (int i = 0; i < count; ++i)
-    requests.push_back(std::make_unique<Request>(port, static_cast<std::uint32_t>(i)));
-  return requests;
-}
-
-constexpr bool kSanitized =
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-    true;
-#else
-    false;
-#endif
-#else
-    false;
-#endif
+constexpr auto kLimit = kProcessLimit;
+const std::string kServer = test::bin_path("server");
 
 }  // namespace
 
@@ -182,4 +76,77 @@ TEST_CASE(
   CHECK(server.wait(kLimit) == 1);
   CHECK_MESSAGE(said.find("cannot start") != std::string::npos, "the server said: " << said);
   CHECK_MESSAGE(said.find("--workers") != std::string::npos, "the server said: " << said);
+}
+
+TEST_CASE("server process: the grace period running out by itself cuts what is left, exit 0") {
+  ServerProcess server({"--delay-ms", "60000", "--grace-ms", "200"});
+  auto requests = send_requests(server.port(), 3);
+  server.wait_for("Received connection: #3 ");
+  ::kill(server.child().pid(), SIGTERM);
+  // Their replies are a minute away: only the end of the grace period can close them
+  // within the limit, and nothing else cuts them.
+  for (auto& request : requests)
+    CHECK(request->reply().empty());
+  CHECK(server.child().wait(kLimit) == 0);
+  CHECK(server.wait_for("summary: ").find("cut_by_shutdown 3") != std::string::npos);
+}
+
+TEST_CASE("server process: a request half received when SIGTERM comes is still answered") {
+  ServerProcess server({"--delay-ms", "0"});
+  const auto frame = data_layer::serialize(data_layer::Data{7, 1, "half now, half later"});
+  const std::size_t half = frame.size() / 2;
+  Request request(server.port(), data_layer::Bytes(frame.begin(), frame.begin() + half));
+  server.wait_for("Received connection: #1 ");
+  ::kill(server.child().pid(), SIGTERM);
+  server.wait_for("shutting down");
+  request.send(data_layer::Bytes(frame.begin() + half, frame.end()));
+  CHECK(request.reply() == data_layer::kGreeting);
+  CHECK(server.child().wait(kLimit) == 0);
+}
+
+// The descriptor table full: accept fails with EMFILE, the connections wait in the listen
+// backlog, and the dispatcher backs off until handlers finish and free their descriptors.
+TEST_CASE("server process: with fewer descriptors than connections, it serves them all in turn") {
+  if (test::kUndefinedSanitized) {
+    MESSAGE("skipped: UBSan needs a free descriptor for its checks, and this test leaves none");
+    return;
+  }
+  ServerProcess server({"--delay-ms", "20"}, "ulimit -n 48 &&");
+  constexpr int kConnections = 120;  // more than the 48 descriptors, so some must wait
+  auto requests = send_requests(server.port(), kConnections);
+  for (auto& request : requests)
+    CHECK(request->reply() == data_layer::kGreeting);
+  server.wait_for("backing off until fds free up");
+  CHECK(server.child().stop(kLimit) == 0);
+  CHECK(server.wait_for("summary: ").find(std::to_string(kConnections) + " connections") !=
+        std::string::npos);
+}
+
+// Each worker's runtime needs descriptors of its own (an epoll fd and a wake-up fd): 64
+// workers under a limit of 16 cannot all have them. The thread that finds none used to
+// throw out of its own function, which aborts the process.
+TEST_CASE("server process: a server without descriptors for its threads says so and exits 1") {
+  if (test::kUndefinedSanitized) {
+    MESSAGE("skipped: UBSan needs a free descriptor for its checks, and this test leaves none");
+    return;
+  }
+  Child server("/bin/sh",
+               {"-c", "ulimit -n 16 && exec \"$0\" --port 0 --workers 64 2>&1", kServer});
+  const std::string said = server.read_all(kLimit);
+  CHECK(server.wait(kLimit) == 1);
+  CHECK_MESSAGE(said.find("cannot start") != std::string::npos, "the server said: " << said);
+  CHECK_MESSAGE(said.find("ulimit -n") != std::string::npos, "the server said: " << said);
+}
+
+TEST_CASE("client process: at the descriptor limit it lowers its concurrency and still succeeds") {
+  ServerProcess server({"--delay-ms", "0"});
+  Child client("/bin/sh", {"-c", "ulimit -n 100 && exec \"$0\" \"$@\" 2>&1",
+                           test::bin_path("client"), "--port", std::to_string(server.port()),
+                           "--requests", "300", "--concurrency", "300"});
+  const std::string said = client.read_all(kLimit);
+  CHECK_MESSAGE(client.wait(kLimit) == 0, "the client said: " << said);  // every request ok
+  CHECK_MESSAGE(said.find("--concurrency 300 needs more open files than the limit of 100") !=
+                    std::string::npos,
+                "the client said: " << said);
+  CHECK(server.child().stop(kLimit) == 0);
 }
