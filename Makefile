@@ -6,6 +6,7 @@
 #   make test SANITIZE=thread     the same suite under TSan
 #   make CXX=clang++              build with clang (objects go to their own folder)
 #   make POLLER=poll              use the portable poll(2) reactor backend instead of epoll
+#   make LOG_POLLS=1              log every poll of each connection's handler (the decorator)
 #   make floor                    build the floor tools (floor-server, floor-client) in build/<compiler>/
 #   make help                     list every target
 #   make V=1                      show the full compiler commands
@@ -25,9 +26,10 @@
 CXX      ?= g++
 SANITIZE ?=
 POLLER   ?= epoll
+LOG_POLLS ?=
 
 comma      := ,
-objvariant := $(notdir $(CXX))$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
+objvariant := $(notdir $(CXX))$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))$(if $(LOG_POLLS),-log-polls)
 variant    := $(objvariant)$(if $(filter poll,$(POLLER)),-poll)
 ifeq ($(origin BUILD),undefined)
   OBJ_DIR := build/$(objvariant)
@@ -51,7 +53,9 @@ else ifeq ($(POLLER),epoll)
 else
   $(error POLLER must be epoll or poll, not '$(POLLER)')
 endif
-override CXXFLAGS := $(CXXFLAGS_BASE) $(OPT) $(CXXFLAGS)
+# LOG_POLLS=1 compiles in the decorator (runtime/decorator.hpp): every decorate()d future
+# logs its polls. Its own folder, like a sanitizer's.
+override CXXFLAGS := $(CXXFLAGS_BASE) $(OPT) $(if $(LOG_POLLS),-DRUNTIME_LOG_POLLS) $(CXXFLAGS)
 LDFLAGS  += -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 
 # The library: everything but the two main() files and the tests. Each part is a folder.

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "data_layer/data.hpp"
+#include "runtime/decorator.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/poll_now.hpp"
 #include "runtime/sleep.hpp"
@@ -72,14 +73,17 @@ runtime::JoinHandle<void> spawn_handler(Connection connection, Shutdown::Guard i
     // A reply must not wait behind the previous one's acknowledgement (Nagle's algorithm
     // with delayed ACKs holds a small segment back until the ACK comes).
     connection.socket.set_nodelay();
-    return runtime::spawn(handle_stream(std::move(connection), std::move(in_flight), context));
+    return runtime::spawn(runtime::decorate(
+        "handle_stream", handle_stream(std::move(connection), std::move(in_flight), context)));
   }
   // No TCP_NODELAY in oneshot: the greeting is the only thing the connection ever sends,
   // and Nagle holds a small segment back only while earlier data is unacknowledged.
   if (context.config.oneshot_handler == OneshotHandler::kFused) {
     return runtime::spawn(FusedOneshot(std::move(connection), std::move(in_flight), context));
   }
-  return runtime::spawn(handle_client(std::move(connection), std::move(in_flight), context));
+  // decorate(): each poll logged under make LOG_POLLS=1, and nothing at all otherwise.
+  return runtime::spawn(runtime::decorate(
+      "handle_client", handle_client(std::move(connection), std::move(in_flight), context)));
 }
 
 }  // namespace server
