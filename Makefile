@@ -81,7 +81,7 @@ LIB := $(BUILD)/libasync.a
 
 DOCTEST_HEADER := /usr/include/doctest/doctest.h
 
-.PHONY: all test bench bench-suite bench-runtime bench-charts bench-accept demo soak floor clean format help doctest
+.PHONY: all test bench bench-suite bench-runtime bench-charts bench-accept demo soak floor clean format help doctest examples
 all: $(BIN)/server $(BIN)/client
 
 # Quiet by default (one line per file); V=1 shows the full commands.
@@ -285,6 +285,24 @@ $(BAD_PEER): $(call obj,scripts/soak/bad_peer.cpp)
 
 soak: $(BIN)/server $(BIN)/client $(BAD_PEER)
 	bash scripts/soak.sh $(BIN) $(BAD_PEER)
+
+## examples: build every program in examples/ and run each (bounded by EXAMPLE_SECONDS, 20); fails if one fails
+EXAMPLE_SECONDS ?= 20
+EXAMPLES := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(wildcard examples/*.cpp))
+$(BUILD)/examples/%: $(OBJ_DIR)/examples/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)
+	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
+-include $(patsubst examples/%.cpp,$(OBJ_DIR)/examples/%.d,$(wildcard examples/*.cpp))
+.SECONDARY: $(patsubst examples/%.cpp,$(OBJ_DIR)/examples/%.o,$(wildcard examples/*.cpp))
+
+.PHONY: examples
+examples: $(EXAMPLES)
+	@failed=0; for example in $(EXAMPLES); do \
+	  echo "== $$(basename $$example)"; \
+	  timeout $(EXAMPLE_SECONDS) $$example || { echo "examples: $$(basename $$example) failed (exit $$?)" >&2; failed=1; }; \
+	done; \
+	[ $$failed = 0 ] && echo "examples: all $(words $(EXAMPLES)) ran and exited 0"
 
 ## faults: the soak's load under injected faults (EINTR, EAGAIN, short reads and writes, resets, EMFILE), then its checks (FAULT_SECONDS=60)
 # The shim (scripts/faults/) is preloaded into the servers and clients, so it is built on its
