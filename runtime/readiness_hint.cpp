@@ -31,6 +31,10 @@ void ReadinessHint::on_would_block() {
   read_drained();
 }
 
+void ReadinessHint::on_connected_unattached() {
+  if (state_ == State::kMaybeReadable) state_ = State::kDrained;
+}
+
 void ReadinessHint::read_drained() {
   if (state_ == State::kMaybeReadable) {
     state_ = State::kDrained;

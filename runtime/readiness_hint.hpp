@@ -46,14 +46,20 @@
 //   1, 2, 3 -> 4  kCleanEnd. TCP delivers a FIN only after every byte before it.
 //              ("readiness hint: 4) and 5)")
 //   4 -> 5     a short read, or EAGAIN: everything before the FIN has been read.
-//              ("readiness hint: 4) and 5)"; "a connect proved by its event reads to a
-//              clean end")
+//              ("readiness hint: 4) and 5)"; "a connected stream reads to a clean end")
 //   4 and 5 stay put whatever the reactor reports next: no byte follows a FIN, and a reset
 //              that comes later does not undo it, since a read after the FIN answers 0
 //              whatever follows. Nothing-to-read never comes once the FIN is in (the
 //              kernel reports a socket with its read side shut as readable in every
 //              event); following one would strand a reader waiting for an edge that came
 //              already. ("readiness hint: 4) and 5) ...")
+//   1 -> 2     a connect done before the socket ever waited (on_connected_unattached,
+//              TcpStream::Connect). Nothing has been read, and the socket is in no reactor:
+//              its first wait attaches it, and attaching reports the bytes already there, so
+//              the recv that would most likely say EAGAIN is skipped. The same move a
+//              connect's writable event makes with kNothingToRead. ("readiness hint: a
+//              connect over before any wait starts drained"; "tcp: a loopback connect is
+//              ready at its first poll ...")
 //   any -> 1   the socket leaves its reactor (closed, released, moved from): what that
 //              reactor reported says nothing of the next one. ("socket: leaving its
 //              reactor forgets the hint")
@@ -105,6 +111,9 @@ class ReadinessHint {
   void on_read(std::size_t got, std::size_t asked);
   // A reader's side: a recv, or a peek, answered EAGAIN.
   void on_would_block();
+  // The connect's side: the handshake was over before the socket ever waited, so it is in
+  // no reactor yet (1 -> 2 above; not for a socket a reactor has reported on).
+  void on_connected_unattached();
 
  private:
   void read_drained();  // a short read or EAGAIN: 1 -> 2, 4 -> 5

@@ -43,8 +43,9 @@ class TcpStream::Connect {
   Poll<TcpStream> poll(Context& cx);
 
  private:
-  bool start();     // true once connected
-  bool finished();  // true once connected; false while the handshake is still going
+  bool start();              // true once connected
+  bool connected_at_once();  // right after start(): finished, with no wait
+  bool finished();           // true once connected; false while the handshake is still going
 
   SocketAddress address_;
   Socket socket_;  // empty until the first poll

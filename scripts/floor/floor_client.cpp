@@ -6,9 +6,10 @@
 //                [--concurrency C] [--pipeline K] [--json]
 //
 // Request i is Data{i, i mod 65536, "Hello, server! i"}: the bytes bin/client sends by default.
-//   oneshot  C connections in flight (default: all N). Each connects, writes its request when
-//            the socket turns writable, and reads to end of stream; the reply must be exactly
-//            "Hello, client!". A connection that ends starts the next request.
+//   oneshot  C connections in flight (default: all N). Each connects, writes its request at
+//            once (or when the handshake ends, if connect() left it going), and reads to end
+//            of stream; the reply must be exactly "Hello, client!". A connection that ends
+//            starts the next request.
 //   stream   C connections (default 32), the N requests split between them as evenly as can
 //            be, K in flight on each (default 1). Each reply is checked byte for byte against
 //            the request it answers (the echo of a Data is byte-identical to it); the requests
@@ -17,8 +18,8 @@
 //
 // One loop iteration:
 //   1. epoll_wait, for at most a second. Edge-triggered: a socket is registered once, for
-//      reading and writing, and needs no epoll_ctl as it goes from connecting to writing to
-//      reading;
+//      reading and, unless its one request went out with the connect, writing; it needs no
+//      epoll_ctl as it goes from connecting to writing to reading;
 //   2. read the clock once;
 //   3. each event: a connect that completed (or failed); bytes owed sent; reads until one
 //      comes back short, which for a stream socket means it is drained (epoll(7));
@@ -211,7 +212,7 @@ class FloorClient {
   void queue_requests(Conn& conn, std::uint64_t count);
   bool flush(std::size_t slot);
   void on_event(std::size_t slot, std::uint32_t events);
-  void read_until_drained(std::size_t slot, bool peer_closed);
+  void read_until_drained(std::size_t slot, std::uint32_t events);
   ssize_t read_greeting(Conn& conn, bool& full);
   bool take_replies(std::size_t slot);
   bool refill(std::size_t slot, std::uint64_t freed);
@@ -336,17 +337,35 @@ bool FloorClient::start(std::size_t slot, std::uint64_t first, std::uint64_t end
     ::close(fd);
     return false;
   }
-  ++open_;
   conn.fd = fd;
-  // Registered once for everything it will wait for (see the loop's step 1).
+  queue_requests(conn, std::min<std::uint64_t>(options_.pipeline, end - first));
+  // The requests go out at once: on loopback the handshake is over by the time connect()
+  // answers EINPROGRESS, and while it is not, send() answers EAGAIN and the EPOLLOUT edge
+  // of the handshake's end sends them. So a burst's requests reach the server before it
+  // accepts them, and none waits for a loop iteration.
+  const ssize_t sent = ::send(fd, conn.window.data(), conn.window.size(), MSG_NOSIGNAL);
+  if (sent < 0 && errno != EAGAIN && errno != EINTR) {
+    count_failure(kConnect, end - first, std::strerror(errno));  // refused, most likely
+    ::close(fd);
+    conn.fd = -1;
+    return false;
+  }
+  if (sent > 0) {
+    conn.connected = true;
+    conn.sent = static_cast<std::size_t>(sent);
+  }
+  ++open_;
+  // Registered once for everything it will wait for (see the loop's step 1). A oneshot
+  // request sent whole has nothing more to write: its writable edges would be events for
+  // nothing.
+  const bool writes_left = options_.stream || conn.sent < conn.window.size();
   epoll_event event{};
-  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (writes_left ? EPOLLOUT : 0u);
   event.data.u64 = static_cast<std::uint64_t>(generation) << 32 | slot;
   if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) < 0) {
     std::perror("floor-client: epoll_ctl");
     std::exit(1);
   }
-  queue_requests(conn, std::min<std::uint64_t>(options_.pipeline, end - first));
   return true;
 }
 
@@ -388,15 +407,17 @@ void FloorClient::on_event(std::size_t slot, std::uint32_t events) {
     conn.connected = true;
   }
   if ((events & EPOLLOUT) && !flush(slot)) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    // With the end of stream already in (RDHUP), a short read does not mean "wait for the
-    // next edge": no edge would come. Read on until recv says 0.
-    read_until_drained(slot, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
-  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_until_drained(slot, events);
 }
 
 // Edge-triggered: reads until a read comes back short (drained), EAGAIN, or end of stream.
-void FloorClient::read_until_drained(std::size_t slot, bool peer_closed) {
+// With the peer's FIN already in (RDHUP), a short read does not mean "wait for the next
+// edge": no edge would come. With a clean FIN (no error, no hang-up) it means the end: TCP
+// queues every byte before the FIN, so the recv that would answer 0 is skipped. After an
+// error or a hang-up, reads go on until recv says 0 or fails.
+void FloorClient::read_until_drained(std::size_t slot, std::uint32_t events) {
+  const bool clean_end = (events & EPOLLRDHUP) && !(events & (EPOLLHUP | EPOLLERR));
+  const bool peer_closed = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   // Bounded: each turn takes bytes the server sent for our requests (more than those fails
   // the connection), or ends the loop.
   for (;;) {
@@ -418,6 +439,10 @@ void FloorClient::read_until_drained(std::size_t slot, bool peer_closed) {
       return;
     }
     if (options_.stream && !take_replies(slot)) return;
+    if (!full && clean_end) {
+      on_end_of_stream(slot);
+      return;
+    }
     if (!full && !peer_closed) return;
   }
 }
