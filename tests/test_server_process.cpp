@@ -28,6 +28,17 @@ namespace {
 constexpr auto kLimit = kProcessLimit;
 const std::string kServer = test::bin_path("server");
 
+// bin/server with `workers` workers under the shell's `limit`, which must keep them from
+// starting: CHECKs that it says "cannot start" and exits 1, and returns what it said.
+std::string failed_start(const std::string& limit, const std::string& workers) {
+  Child server("/bin/sh",
+               {"-c", limit + " && exec \"$0\" --port 0 --workers \"$1\" 2>&1", kServer, workers});
+  const std::string said = server.read_all(kLimit);
+  CHECK(server.wait(kLimit) == 1);
+  CHECK_MESSAGE(said.find("cannot start") != std::string::npos, "the server said: " << said);
+  return said;
+}
+
 }  // namespace
 
 TEST_CASE("server process: SIGTERM and SIGINT finish the requests in flight, then exit 0") {
@@ -70,11 +81,7 @@ TEST_CASE(
     MESSAGE("skipped: a sanitizer's shadow memory does not fit under an address-space limit");
     return;
   }
-  Child server("/bin/sh",
-               {"-c", "ulimit -v 400000 && exec \"$0\" --port 0 --workers 1024 2>&1", kServer});
-  const std::string said = server.read_all(kLimit);
-  CHECK(server.wait(kLimit) == 1);
-  CHECK_MESSAGE(said.find("cannot start") != std::string::npos, "the server said: " << said);
+  const std::string said = failed_start("ulimit -v 400000", "1024");
   CHECK_MESSAGE(said.find("--workers") != std::string::npos, "the server said: " << said);
 }
 
@@ -130,11 +137,7 @@ TEST_CASE("server process: a server without descriptors for its threads says so 
     MESSAGE("skipped: UBSan needs a free descriptor for its checks, and this test leaves none");
     return;
   }
-  Child server("/bin/sh",
-               {"-c", "ulimit -n 16 && exec \"$0\" --port 0 --workers 64 2>&1", kServer});
-  const std::string said = server.read_all(kLimit);
-  CHECK(server.wait(kLimit) == 1);
-  CHECK_MESSAGE(said.find("cannot start") != std::string::npos, "the server said: " << said);
+  const std::string said = failed_start("ulimit -n 16", "64");
   CHECK_MESSAGE(said.find("ulimit -n") != std::string::npos, "the server said: " << said);
 }
 
