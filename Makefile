@@ -7,6 +7,7 @@
 #   make CXX=clang++              build with clang (objects go to their own folder)
 #   make POLLER=poll              use the portable poll(2) reactor backend instead of epoll
 #   make LOG_POLLS=1              log every poll of each connection's handler (the decorator)
+#   make examples                 build and run each pattern's program in examples/
 #   make floor                    build the floor tools (floor-server, floor-client) in build/<compiler>/
 #   make help                     list every target
 #   make V=1                      show the full compiler commands
@@ -332,9 +333,9 @@ clean:
 format:
 	clang-format -i $(wildcard */*.hpp */*.cpp runtime/detail/*.hpp runtime/detail/*.cpp scripts/*/*.hpp scripts/*/*.cpp)
 
-## help: list the targets and the knobs (CXX, SANITIZE, POLLER)
+## help: list the targets and the knobs (CXX, SANITIZE, POLLER, LOG_POLLS)
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
-	@echo "knobs: CXX=g++|clang++  SANITIZE=address,undefined|thread  POLLER=epoll|poll"
+	@echo "knobs: CXX=g++|clang++  SANITIZE=address,undefined|thread  POLLER=epoll|poll  LOG_POLLS=1"
 
 -include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(TEST_SRCS) $(BENCH_SRCS) $(CHART_SRCS) scripts/charts/svg_chart.cpp server/main.cpp client/main.cpp $(wildcard scripts/floor/*.cpp)))
