@@ -136,7 +136,7 @@ $(call obj,tests/test_floor.cpp): override CXXFLAGS += -DFLOOR_BIN_DIR='"$(abspa
 # and the folder compiled in is what a bare run of run-tests falls back to.
 # tests/test_failure_paths.cpp runs them too, some with the fault shim preloaded (FAULT_SHIM,
 # built below with `make faults`'s rule).
-$(call obj,tests/test_server_process.cpp tests/test_failure_paths.cpp): override CXXFLAGS += -DSERVER_BIN_DIR='"$(abspath $(BIN))"'
+$(call obj,tests/test_server_process.cpp tests/test_failure_paths.cpp tests/test_reuseport.cpp): override CXXFLAGS += -DSERVER_BIN_DIR='"$(abspath $(BIN))"'
 FAULT_SHIM := $(BUILD)/libfaults.so
 
 ## test: build and run the doctest suite (TEST_ARGS=... passes options to doctest)

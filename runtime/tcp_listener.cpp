@@ -7,10 +7,14 @@
 
 namespace runtime {
 
-TcpListener TcpListener::bind(const SocketAddress& address, int backlog) {
+TcpListener TcpListener::bind(const SocketAddress& address, int backlog, Sharing sharing) {
   Socket socket = Socket::open_tcp(address.family());
   const int on = 1;
   setsockopt(socket.fd(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (sharing == Sharing::kShared &&
+      setsockopt(socket.fd(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0) {
+    throw std::system_error(errno, std::generic_category(), "setsockopt(SO_REUSEPORT)");
+  }
   if (::bind(socket.fd(), address.get(), address.size()) < 0) {
     throw std::system_error(errno, std::generic_category(), "bind " + address.to_string());
   }

@@ -21,9 +21,15 @@ class TcpListener {
   // one at once) is not turned away; the kernel caps it at somaxconn.
   static constexpr int kDefaultBacklog = 16384;
 
+  // kShared sets SO_REUSEPORT: several listeners (in one process or several) bind the same
+  // address and port, and the kernel spreads new connections among them by a hash of each
+  // connection's addresses. Every one of them must ask for it.
+  enum class Sharing { kExclusive, kShared };
+
   // Binds (with SO_REUSEADDR, so a restarted server does not wait out TIME_WAIT) and
   // listens. Port 0 picks a free port: local_address() tells which.
-  static TcpListener bind(const SocketAddress& address, int backlog = kDefaultBacklog);
+  static TcpListener bind(const SocketAddress& address, int backlog = kDefaultBacklog,
+                          Sharing sharing = Sharing::kExclusive);
 
   Accept accept();
   SocketAddress local_address() const { return SocketAddress::local_of(socket_.fd()); }

@@ -76,6 +76,7 @@ const cli::FlagTable<Parsed>& flags() {
       .switches =
           {
               {"--busy-poll", [](Parsed& p) { p.config.busy_poll = true; }},
+              {"--reuseport", [](Parsed& p) { p.config.reuseport = true; }},
               {"--help", [](Parsed& p) { p.help = true; }},
               {"-h", [](Parsed& p) { p.help = true; }},
           },
@@ -120,6 +121,8 @@ std::string usage() {
          "  --busy-poll            workers re-poll every pending handler at once and park\n"
          "                         only with none: the book's policy, for teaching and\n"
          "                         benchmarks; burns CPU while connections are open\n"
+         "  --reuseport            share the port with other servers started with it too\n"
+         "                         (SO_REUSEPORT): the kernel spreads connections among them\n"
          "  --help                 this text\n"
          "\n"
          "Prints 'listening on HOST:PORT' once ready. SIGINT/SIGTERM stop it gracefully;\n"

@@ -54,6 +54,9 @@ struct Config {
   // pending handler at once; park only with none), so a run can show what the waker saves.
   // Burns CPU while connections are open.
   bool busy_poll = false;
+  // SO_REUSEPORT: several server processes listen on one port and the kernel spreads the
+  // connections among them (docs/SCALING.md).
+  bool reuseport = false;
   // Looks at the reactor a worker takes before it parks (runtime/executor.hpp: a park and
   // its wake-up cost far more than a look); 0 parks at once.
   unsigned spins = runtime::Executor::kDefaultSpins;

@@ -18,7 +18,10 @@ Server::~Server() {
 
 std::uint16_t Server::start() {
   const auto address = runtime::SocketAddress::resolve(config_.host, config_.port);
-  auto listener = runtime::TcpListener::bind(address);
+  const auto sharing = config_.reuseport ? runtime::TcpListener::Sharing::kShared
+                                         : runtime::TcpListener::Sharing::kExclusive;
+  auto listener =
+      runtime::TcpListener::bind(address, runtime::TcpListener::kDefaultBacklog, sharing);
   const std::uint16_t port = listener.local_address().port();
   try {
     start_threads(std::move(listener));
