@@ -305,6 +305,16 @@ examples: $(EXAMPLES)
 	done; \
 	[ $$failed = 0 ] && echo "examples: all $(words $(EXAMPLES)) ran and exited 0"
 
+## cluster-demo: 3 servers behind HAProxy (installed if missing, as root), one killed mid-run; checks and a report (docs/SCALING.md)
+.PHONY: cluster-demo
+cluster-demo: $(BIN)/server $(BIN)/client
+	bash scripts/cluster.sh $(BIN)
+
+## scaling: one server against 2 and 3 sharing a port (--reuseport) and 1 to 3 behind HAProxy, same client (docs/SCALING.md)
+.PHONY: scaling
+scaling: $(BIN)/server $(BIN)/client
+	bash scripts/scaling.sh $(BIN)
+
 ## faults: the soak's load under injected faults (EINTR, EAGAIN, short reads and writes, resets, EMFILE), then its checks (FAULT_SECONDS=60)
 # The shim (scripts/faults/) is preloaded into the servers and clients, so it is built on its
 # own: position-independent, with no sanitizer (it must not need one's runtime before the
