@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # tool and bin are the sourcing script's
 # Sourced by scripts/cluster.sh and scripts/scaling.sh: server instances on loopback, HAProxy
 # in TCP mode in front of them, and the cleanup that stops all of it however the script ends.
 # The sourcing script sets `tool` (its name in messages) and `bin` (where bin/server is).
