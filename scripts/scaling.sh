@@ -15,15 +15,11 @@ bin=${1:-bin}
 runs=${SCALING_RUNS:-3}
 oneshot=${SCALING_ONESHOT:-20000}
 stream=${SCALING_STREAM:-300000}
-for knob in runs oneshot stream; do
-  [[ "${!knob}" =~ ^[0-9]+$ ]] || { echo "scaling: $knob wants a whole number" >&2; exit 2; }
-done
-for program in "$bin/server" "$bin/client"; do
-  [[ -x "$program" ]] || { echo "scaling: $program not found; run make" >&2; exit 2; }
-done
 tool=scaling
 # shellcheck source=scripts/lib/cluster.sh
 source "$(dirname "$0")/lib/cluster.sh"
+check_setup runs oneshot stream
+begin
 ensure_haproxy
 
 # The median requests/s of `runs` runs of the client against `port` with the mode's flags.

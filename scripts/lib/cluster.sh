@@ -16,7 +16,24 @@ ensure_haproxy() {
   fi
 }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/$tool.XXXXXX")
+# Each named variable must hold a whole number (a knob from the environment), and bin/
+# must hold the programs: else a usage error, exit 2.
+check_setup() {  # variable names...
+  local knob program
+  for knob in "$@"; do
+    [[ "${!knob}" =~ ^[0-9]+$ ]] || { echo "$tool: $knob wants a whole number" >&2; exit 2; }
+  done
+  for program in "$bin/server" "$bin/client"; do
+    [[ -x "$program" ]] || { echo "$tool: $program not found; run make" >&2; exit 2; }
+  done
+}
+
+# The run's folder and the trap that cleans up after it, whatever happens next.
+begin() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/$tool.XXXXXX")
+  trap cleanup EXIT
+  trap 'keep=1; exit 130' INT TERM
+}
 server_pids=() server_ports=() haproxy_pid="" client_pid=""
 failures=()
 fail() { failures+=("$*"); echo "$tool: FAIL: $*" >&2; }
@@ -31,8 +48,6 @@ cleanup() {
   if (( ${#failures[@]} == 0 )) && [[ -z "${keep:-}" ]]; then rm -rf "$work"; else
     echo "$tool: logs kept in $work" >&2; fi
 }
-trap cleanup EXIT
-trap 'keep=1; exit 130' INT TERM
 
 # The port a process listens on, once it does (bounded); empty if the process ends first.
 listening_port() {  # pid
