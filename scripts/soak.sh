@@ -162,7 +162,8 @@ stop_child() {
 }
 
 # A lane repeats one kind of run until the deadline, one line per run in $work/NAME.log.
-# Its child is stopped with it (a lane is stopped with SIGTERM only by cleanup).
+# Its child is stopped with it (a lane is stopped with SIGTERM by cleanup, or when it runs
+# past the lanes' deadline at the end of the load).
 good_lane() {  # name, server, flags of run 1, flags of run 2, ... (cycled)
   local name=$1 server=$2 run=0 child="" status json requests ok asked flags
   shift 2
@@ -262,9 +263,13 @@ sample
 
 # Each lane ends after its current run, which is bounded (bad-peer: count x (idle + 10 s)).
 lane_deadline=$(( EPOCHSECONDS + 12 * (idle_ms / 1000 + 11) ))
+# A lane still running then is stopped (it stops its run), so that the checks still come.
 for pid in "${lane_pids[@]}"; do
   while running "$pid" && (( EPOCHSECONDS < lane_deadline )); do sleep 0.2; done
-  running "$pid" && fail "a load lane (pid $pid) did not finish its last run in time"
+  if running "$pid"; then
+    fail "a load lane (pid $pid) did not finish its last run in time"
+    kill -TERM "$pid" 2>/dev/null || true
+  fi
   wait "$pid" 2>/dev/null || true
 done
 lane_pids=()
