@@ -280,6 +280,7 @@ fuzz-check:
 # of the library. SOAK_SECONDS and the other SOAK_* knobs reach the script from the environment.
 BAD_PEER := $(BUILD)/bad-peer
 $(BAD_PEER): $(call obj,scripts/soak/bad_peer.cpp)
+	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 -include $(OBJ_DIR)/scripts/soak/bad_peer.d

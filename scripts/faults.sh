@@ -21,6 +21,9 @@
 # rates in calls per million, default below), FAULT_IDLE_MS (1500, the servers' idle and
 # write timeout), FAULT_MIN_OK_PCT (90: the share of good requests that must succeed).
 set -euo pipefail
+# The mechanics shared with scripts/soak.sh: cleanup, probes, servers, lanes' end, common checks.
+# shellcheck source-path=SCRIPTDIR source=lib/load_harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/load_harness.sh"
 
 (( $# == 4 )) || { echo "usage: scripts/faults.sh BIN_DIR BAD_PEER SHIM EXACT_PEER" >&2; exit 2; }
 bin=$1 bad_peer=$2 shim=$3 exact_peer=$4
@@ -57,51 +60,8 @@ if grep -a -q -m1 __asan_init "$bin/server"; then
 fi
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/faults.XXXXXX")
+harness_setup faults exec_server_under_faults  # $work, the shared state, cleanup at any exit
 mkdir "$work/reports"
-declare -A server_pid=() server_port=() baseline_fds=() end_fds=() idle_sockets=()
-server_stdout=()
-lane_pids=()
-failures=()
-
-cleanup() {
-  local pid
-  for pid in "${lane_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${lane_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  for pid in "${server_pid[@]}"; do
-    if running "$pid"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  if (( ${#failures[@]} == 0 )) && [[ -z "${keep:-}" ]]; then
-    rm -rf "$work"
-  else
-    echo "faults: logs kept in $work" >&2
-  fi
-}
-trap cleanup EXIT
-trap 'keep=1; exit 130' INT TERM
-
-fail() { failures+=("$*"); echo "faults: FAIL: $*" >&2; }
-
-running() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z ]]
-}
-wait_exit() {  # pid, seconds
-  local tries=$(( $2 * 10 ))
-  while running "$1" && (( tries-- > 0 )); do sleep 0.1; done
-  ! running "$1"
-}
-fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-fd_kinds() {
-  find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
-    sed -E 's/^(socket|pipe):.*/\1/; s/^anon_inode:\[?([a-z_]+)\]?.*/\1/; s#^/.*#file#' |
-    sort | uniq -c | awk '{printf "%s%s %d", sep, $2, $1; sep = ", "}'
-}
-socket_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' 2>/dev/null | wc -l; }
 
 # Runs a program (exec: the caller's pid becomes the program's) under the shim as `role`,
 # with `seed`; its fault counts land in $work/reports/ when it exits.
@@ -112,28 +72,11 @@ exec_under_faults() {  # role, seed, program and arguments
     FAULT_REPORT="$work/reports" "$@"
 }
 
-start_server() {  # name, then server flags
-  local name=$1 fd ready
+# The servers' launcher: each server under the shim, as NAME-server, with the run's seed.
+exec_server_under_faults() {  # name, program and arguments
+  local name=$1
   shift
-  # The new server must not inherit the pipe of the one before (its fds are what we count).
-  exec {fd}< <(for other in "${server_stdout[@]}"; do exec {other}<&-; done
-    exec_under_faults "$name-server" "$seed" "$bin/server" --port 0 --idle-timeout-ms "$idle_ms" \
-      --max-frame "$max_frame" --grace-ms 5000 --log-level info "$@" 2>"$work/server-$name.err")
-  server_pid[$name]=$!
-  if ! read -r -t 20 ready <&"$fd"; then
-    cat "$work/server-$name.err" >&2
-    echo "faults: the $name server did not start" >&2
-    exit 1
-  fi
-  server_stdout+=("$fd")  # open until the end: a server writing to a closed pipe would die
-  server_port[$name]=${ready##*:}
-  idle_sockets[$name]=$(socket_count "${server_pid[$name]}")
-}
-
-wait_no_connections() {  # name, seconds
-  local pid=${server_pid[$1]} idle=${idle_sockets[$1]} tries=$(( $2 * 10 ))
-  while (( $(socket_count "$pid") > idle && tries-- > 0 )); do sleep 0.1; done
-  (( $(socket_count "$pid") <= idle ))
+  exec_under_faults "$name-server" "$seed" "$@"
 }
 
 # As in the soak, the baseline is taken once each worker has had a connection (its thread
@@ -146,14 +89,6 @@ warm_up() {  # name, client flags
   (( status <= 1 )) || { echo "faults: warm-up client of the $name server exited $status" >&2; exit 1; }
   wait_no_connections "$name" 10 || { echo "faults: $name kept its warm-up connections" >&2; exit 1; }
   baseline_fds[$name]=$(fd_count "${server_pid[$name]}")
-}
-
-stop_child() {
-  if [[ -n "$1" ]]; then
-    kill -TERM "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-  fi
-  exit 143
 }
 
 # One run of each lane, given its seed. Each ends in exec, so that a lane's child is the
@@ -222,29 +157,12 @@ for i in 1 2; do
   lane "bad-stream-$i" $(( seed * 1000000 + 500000 + i * 10000 )) bad_stream_run & lane_pids+=($!)
 done
 
-while (( EPOCHSECONDS < end_time )); do
-  for name in oneshot stream; do
-    if ! running "${server_pid[$name]}"; then
-      tail -n 40 "$work/server-$name.err" >&2
-      fail "the $name server died during the load (its stderr ends above)"
-      exit 1
-    fi
-  done
-  sleep 1
-done
+# shellcheck disable=SC2119  # no hook
+watch_servers  # until the deadline; a server that dies ends the run
 
 # Each lane ends after its current run, which is bounded (bad-peer: count x (idle + 10 s)).
-lane_deadline=$(( EPOCHSECONDS + 12 * (idle_ms / 1000 + 11) ))
 # A lane still running then is stopped (it stops its run), so that the checks still come.
-for pid in "${lane_pids[@]}"; do
-  while running "$pid" && (( EPOCHSECONDS < lane_deadline )); do sleep 0.2; done
-  if running "$pid"; then
-    fail "a load lane (pid $pid) did not finish its last run in time"
-    kill -TERM "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-done
-lane_pids=()
+finish_lanes $(( 12 * (idle_ms / 1000 + 11) ))
 
 # --- checks ------------------------------------------------------------------------------
 # Adds up a lane's log in one pass: "runs=N broken=N unfinished=N KEY=SUM ...". A key is
@@ -333,50 +251,23 @@ for name in oneshot stream; do
   (( early_silent[$name] <= resets )) ||
     fail "$name: ${early_silent[$name]} silent peers dropped early, but only $resets resets injected"
 done
-sum_bad() {  # server, kind
-  cat "$work"/bad-"$1"-*.log | awk -v k="$2" '{for (i = 1; i <= NF; i++)
-    if (split($i, kv, "=") == 2 && kv[1] == k) s += kv[2]} END {print s + 0}'
-}
 
 # 4: fds back to the baseline, once the load is gone (bounded: the idle timeout plus 10 s).
-for name in oneshot stream; do
-  pid=${server_pid[$name]}
-  tries=$(( (idle_ms / 1000 + 10) * 10 ))
-  while (( $(fd_count "$pid") != baseline_fds[$name] && tries-- > 0 )); do sleep 0.1; done
-  end_fds[$name]=$(fd_count "$pid")
-  (( end_fds[$name] == baseline_fds[$name] )) ||
-    fail "$name server: ${end_fds[$name]} fds open after the load, baseline ${baseline_fds[$name]}" \
-      "(now: $(fd_kinds "$pid"))"
-done
+check_fds_back
 
-# 4 and 5: a graceful stop, then the server's report (written at exit) and the sanitizers.
-declare -A exit_status=()
-for name in oneshot stream; do kill -TERM "${server_pid[$name]}"; done
-for name in oneshot stream; do
-  pid=${server_pid[$name]}
-  wait_exit "$pid" 30 || { fail "$name server ignored SIGTERM for 30 s"; kill -KILL "$pid"; }
-  exit_status[$name]=0
-  wait "$pid" || exit_status[$name]=$?
-  (( exit_status[$name] == 0 )) || fail "$name server exited ${exit_status[$name]} on SIGTERM"
-  [[ -f "$work/reports/$name-server.$pid" ]] || fail "$name server wrote no fault report at exit"
-done
-server_pid=()
-sanitizer_pattern='ERROR: AddressSanitizer|runtime error:|WARNING: ThreadSanitizer|LeakSanitizer'
-for file in "$work"/*.err; do
-  if grep -E -q "$sanitizer_pattern" "$file"; then
-    fail "sanitizer report in $(basename "$file"): $(grep -E -m1 "$sanitizer_pattern" "$file")"
-  fi
-done
+# 4 and 5: a graceful stop (each server exits 0 within 30 s of SIGTERM, and has written its
+# fault report at exit), then the sanitizers.
+fault_report_written() {  # name, pid
+  [[ -f "$work/reports/$1-server.$2" ]] || fail "$1 server wrote no fault report at exit"
+}
+stop_servers fault_report_written
+check_sanitizer_reports
 
 # 3, the server's own counts. A fault explains a reset or a broken pipe (a peer's reset
 # seen on a send), and EMFILE back-offs, one per EMFILE injected. The rest only a bad peer
 # explains, and no more often than that kind of peer came (a fault may end one otherwise).
 declare -A bad_kind=([too_long]=oversized [invalid_utf8]=garbage [idle_timeout]=silent
   [truncated]=truncated [write_timeout]=never-read)
-counted() {  # name, kind: from "summary: ...; errors: too_long 3, reset 2"
-  sed -n 's/.*summary: .*errors: //p' "$work/server-$1.err" | tr ',' '\n' |
-    awk -v k="$2" '$1 == k {print $2}' | head -n 1
-}
 for name in oneshot stream; do
   summary=$(grep -m1 'summary: ' "$work/server-$name.err" || true)
   [[ -n "$summary" ]] || { fail "$name server printed no summary"; continue; }
@@ -431,9 +322,7 @@ done
 echo "  exact-peer: ${exact[runs]} runs, ${exact[connections]:-0} connections: ${exact[exact]:-0}" \
   "exact, ${exact[cut]:-0} cut by a reset, ${exact[problems]:-0} problems"
 for name in oneshot stream; do
-  echo "  bad  $name: $(cat "$work"/bad-"$name"-*.log | awk '
-    {for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) s[kv[1]] += kv[2]}
-    END {for (k in s) if (k ~ /^[a-z-]+$/ && k != "run" && k != "exit") printf "%s=%d ", k, s[k]}')" \
+  echo "  bad  $name: $(bad_totals "$name")" \
     "(silent peers dropped early by a reset: ${early_silent[$name]})"
   echo "  $name server: $(sed -n 's/.*summary: //p' "$work/server-$name.err")"
 done
@@ -441,10 +330,5 @@ for name in oneshot stream; do
   echo "  fds  $name: baseline ${baseline_fds[$name]}, after the load ${end_fds[$name]}"
 done
 echo "  exit on SIGTERM: oneshot ${exit_status[oneshot]}, stream ${exit_status[stream]};" \
-  "sanitizer reports: $(grep -E -c "$sanitizer_pattern" "$work"/*.err | awk -F: '{s += $2} END {print s + 0}')"
-if (( ${#failures[@]} > 0 )); then
-  echo "faults: FAILED (${#failures[@]} problems):" >&2
-  printf '  %s\n' "${failures[@]}" >&2
-  exit 1
-fi
-echo "faults: OK"
+  "sanitizer reports: $(sanitizer_report_count)"
+verdict

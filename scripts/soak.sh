@@ -17,6 +17,9 @@
 # SOAK_RSS_SLACK_KB (8192) and SOAK_RSS_SLACK_PCT (10): the allowed growth after warm-up is
 # the larger of the two, plus SOAK_ASAN_QUARANTINE_MB (16) in an AddressSanitizer build.
 set -euo pipefail
+# The mechanics shared with scripts/faults.sh: cleanup, probes, servers, lanes' end, common checks.
+# shellcheck source-path=SCRIPTDIR source=lib/load_harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/load_harness.sh"
 
 bin=${1:-bin}
 bad_peer=${2:-}
@@ -57,88 +60,11 @@ fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=$asan_quarantine_mb:detect_leaks=1"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")
-declare -A server_pid=() server_port=() baseline_fds=() end_fds=() idle_sockets=()
-server_stdout=()  # the pipes the servers' "listening on" lines came through
-lane_pids=()
-failures=()
+harness_setup soak exec_plain  # $work, the servers' and lanes' state, cleanup at any exit
 
-# Everything started here is stopped here, whatever the exit: lanes first (each stops its
-# own child), then the servers, SIGKILL if they ignore SIGTERM for 10 s.
-cleanup() {
-  local pid
-  for pid in "${lane_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${lane_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  for pid in "${server_pid[@]}"; do
-    if running "$pid"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  if (( ${#failures[@]} == 0 )) && [[ -z "${keep:-}" ]]; then
-    rm -rf "$work"
-  else
-    echo "soak: logs kept in $work" >&2
-  fi
-}
-trap cleanup EXIT
-trap 'keep=1; exit 130' INT TERM
-
-fail() { failures+=("$*"); echo "soak: FAIL: $*" >&2; }
-
-# A process substitution's child is a zombie until waited for, so "gone" means no /proc
-# entry or state Z.
-running() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z ]]
-}
-wait_exit() {  # pid, seconds: true if it ended in time
-  local tries=$(( $2 * 10 ))
-  while running "$1" && (( tries-- > 0 )); do sleep 0.1; done
-  ! running "$1"
-}
-
-fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-# "eventfd 4, eventpoll 4, file 3, pipe 2, socket 3": what a count is made of.
-fd_kinds() {
-  find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
-    sed -E 's/^(socket|pipe):.*/\1/; s/^anon_inode:\[?([a-z_]+)\]?.*/\1/; s#^/.*#file#' |
-    sort | uniq -c | awk '{printf "%s%s %d", sep, $2, $1; sep = ", "}'
-}
-socket_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' 2>/dev/null | wc -l; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # The first value of "name" in a JSON line (top level comes before settings).
 field() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -n 1 | cut -d: -f2 || true; }
-
-start_server() {  # name, then server flags
-  local name=$1 fd ready
-  shift
-  # The new server must not inherit the pipe of the one before (its fds are what we count).
-  exec {fd}< <(for other in "${server_stdout[@]}"; do exec {other}<&-; done
-    exec "$bin/server" --port 0 --idle-timeout-ms "$idle_ms" --max-frame "$max_frame" \
-      --grace-ms 5000 --log-level info "$@" 2>"$work/server-$name.err")
-  server_pid[$name]=$!
-  if ! read -r -t 20 ready <&"$fd"; then
-    cat "$work/server-$name.err" >&2
-    echo "soak: the $name server did not start" >&2
-    exit 1
-  fi
-  # The pipe stays open until the script exits: a server writing to a closed stdout would die
-  # of SIGPIPE.
-  server_stdout+=("$fd")
-  server_port[$name]=${ready##*:}
-  # The sockets a server holds with no connection: its listener and its shutdown signal's
-  # socket pair, all open before it says it listens.
-  idle_sockets[$name]=$(socket_count "${server_pid[$name]}")
-}
-
-# Waits (bounded) until the server holds no connection, only the sockets it started with.
-wait_no_connections() {  # name, seconds
-  local pid=${server_pid[$1]} idle=${idle_sockets[$1]} tries=$(( $2 * 10 ))
-  while (( $(socket_count "$pid") > idle && tries-- > 0 )); do sleep 0.1; done
-  (( $(socket_count "$pid") <= idle ))
-}
 
 # The baseline is taken once every worker has served a connection (round-robin: 3 in a row
 # reach all 3), because a worker thread makes its reactor's fds when it starts, which may be
@@ -152,17 +78,9 @@ warm_up() {  # name, client flags
   baseline_fds[$name]=$(fd_count "${server_pid[$name]}")
 }
 
-# A lane's TERM trap: its run is stopped and reaped with it (no zombie left behind).
-stop_child() {
-  if [[ -n "$1" ]]; then
-    kill -TERM "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-  fi
-  exit 143
-}
-
 # A lane repeats one kind of run until the deadline, one line per run in $work/NAME.log.
-# Its child is stopped with it (a lane is stopped with SIGTERM only by cleanup).
+# Its child is stopped with it (a lane is stopped with SIGTERM by cleanup, or by
+# finish_lanes past its deadline).
 good_lane() {  # name, server, flags of run 1, flags of run 2, ... (cycled)
   local name=$1 server=$2 run=0 child="" status json requests ok asked flags
   shift 2
@@ -217,6 +135,13 @@ sample() {  # one line: seconds since start, then RSS (kB) and fds of each serve
     "$(rss_kb "${server_pid[stream]}") $(fd_count "${server_pid[oneshot]}")" \
     "$(fd_count "${server_pid[stream]}")" >>"$work/samples"
 }
+# The load's once-a-second hook: a sample every sample_seconds.
+sample_when_due() {
+  if (( EPOCHSECONDS >= next_sample )); then
+    sample
+    next_sample=$(( next_sample + sample_seconds ))
+  fi
+}
 
 # --- start and warm up -------------------------------------------------------------------
 start_server oneshot --mode oneshot --delay-ms "$oneshot_delay_ms"
@@ -244,30 +169,12 @@ for i in 1 2; do
 done
 
 next_sample=$start_time
-while (( EPOCHSECONDS < end_time )); do
-  if (( EPOCHSECONDS >= next_sample )); then
-    sample
-    next_sample=$(( next_sample + sample_seconds ))
-  fi
-  for name in oneshot stream; do
-    if ! running "${server_pid[$name]}"; then
-      tail -n 40 "$work/server-$name.err" >&2
-      fail "the $name server died during the load (its stderr ends above)"
-      exit 1
-    fi
-  done
-  sleep 1
-done
+watch_servers sample_when_due  # until the deadline; a server that dies ends the run
 sample
 
 # Each lane ends after its current run, which is bounded (bad-peer: count x (idle + 10 s)).
-lane_deadline=$(( EPOCHSECONDS + 12 * (idle_ms / 1000 + 11) ))
-for pid in "${lane_pids[@]}"; do
-  while running "$pid" && (( EPOCHSECONDS < lane_deadline )); do sleep 0.2; done
-  running "$pid" && fail "a load lane (pid $pid) did not finish its last run in time"
-  wait "$pid" 2>/dev/null || true
-done
-lane_pids=()
+# A lane still running then is stopped (it stops its run), so that the checks still come.
+finish_lanes $(( 12 * (idle_ms / 1000 + 11) ))
 
 # --- checks ------------------------------------------------------------------------------
 # 1 and 2: the lanes' own verdicts.
@@ -291,22 +198,9 @@ sum_good() {  # lane, field[, only runs that ended at or after this second]
       if (t >= from) s += n
     } END {print s + 0}' "$work/$1.log"
 }
-sum_bad() {  # server, kind
-  cat "$work"/bad-"$1"-*.log | awk -v k="$2" '{for (i = 1; i <= NF; i++)
-    if (split($i, kv, "=") == 2 && kv[1] == k) s += kv[2]} END {print s + 0}'
-}
 
 # 3: fds back to the baseline, once the load is gone (bounded: the idle timeout plus 10 s).
-for name in oneshot stream; do
-  pid=${server_pid[$name]}
-  tries=$(( (idle_ms / 1000 + 10) * 10 ))
-  while (( $(fd_count "$pid") != baseline_fds[$name] && tries-- > 0 )); do sleep 0.1; done
-  end_fds[$name]=$(fd_count "$pid")
-  if (( end_fds[$name] != baseline_fds[$name] )); then
-    fail "$name server: ${end_fds[$name]} fds open after the load, baseline ${baseline_fds[$name]}" \
-      "(now: $(fd_kinds "$pid"))"
-  fi
-done
+check_fds_back
 idle_rss=("$(rss_kb "${server_pid[oneshot]}")" "$(rss_kb "${server_pid[stream]}")")
 
 # 4: RSS flat after warm-up. The samples after the warm-up are cut in thirds: the peak of
@@ -342,32 +236,16 @@ for name in oneshot stream; do
     fail "$name server: RSS grew after warm-up: ${rss_line[$name]}"
 done
 
-# 5: a graceful stop, then the sanitizers' verdicts and the server's own error counts.
-declare -A exit_status=()
-for name in oneshot stream; do kill -TERM "${server_pid[$name]}"; done
-for name in oneshot stream; do
-  pid=${server_pid[$name]}
-  wait_exit "$pid" 30 || { fail "$name server ignored SIGTERM for 30 s"; kill -KILL "$pid"; }
-  exit_status[$name]=0
-  wait "$pid" || exit_status[$name]=$?
-  (( exit_status[$name] == 0 )) || fail "$name server exited ${exit_status[$name]} on SIGTERM"
-done
-server_pid=()
-sanitizer_pattern='ERROR: AddressSanitizer|runtime error:|WARNING: ThreadSanitizer|LeakSanitizer'
-for file in "$work"/*.err; do
-  if grep -E -q "$sanitizer_pattern" "$file"; then
-    fail "sanitizer report in $(basename "$file"): $(grep -E -m1 "$sanitizer_pattern" "$file")"
-  fi
-done
+# 5: a graceful stop (each server exits 0 within 30 s of SIGTERM), then the sanitizers'
+# verdicts and the server's own error counts.
+# shellcheck disable=SC2119  # no hook
+stop_servers
+check_sanitizer_reports
 
 # The server counts each bad peer under the kind its fault deserves, and nothing else:
 # a good client that ended in a server-side error would show up here too.
 declare -A expected_kind=([too_long]=oversized [invalid_utf8]=garbage [idle_timeout]=silent
   [reset]=reset [truncated]=truncated [write_timeout]=never-read)
-counted() {  # name, kind: from "summary: ...; errors: too_long 3, reset 2"
-  sed -n 's/.*summary: .*errors: //p' "$work/server-$1.err" | tr ',' '\n' |
-    awk -v k="$2" '$1 == k {print $2}' | head -n 1
-}
 for name in oneshot stream; do
   summary=$(grep -m1 'summary: ' "$work/server-$name.err" || true)
   [[ -n "$summary" ]] || { fail "$name server printed no summary"; continue; }
@@ -402,9 +280,7 @@ for name in oneshot stream; do
     "requests ok"
 done
 for name in oneshot stream; do
-  echo "  bad  $name: $(cat "$work"/bad-"$name"-*.log | awk '
-    {for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) s[kv[1]] += kv[2]}
-    END {for (k in s) if (k ~ /^[a-z-]+$/ && k != "run" && k != "exit") printf "%s=%d ", k, s[k]}')"
+  echo "  bad  $name: $(bad_totals "$name")"
   echo "  $name server: $(sed -n 's/.*summary: //p' "$work/server-$name.err")"
 done
 for name in oneshot stream; do
@@ -429,10 +305,5 @@ echo "  rss samples (s: oneshot kB / stream kB):"
 awk '{printf "%s%s: %s/%s", (NR % 6 == 1 ? "    " : "  "), $1, $2, $3; if (NR % 6 == 0) print ""}
   END {if (NR % 6) print ""}' "$work/samples"
 echo "  exit on SIGTERM: oneshot ${exit_status[oneshot]}, stream ${exit_status[stream]};" \
-  "sanitizer reports: $(grep -E -c "$sanitizer_pattern" "$work"/*.err | awk -F: '{s += $2} END {print s + 0}')"
-if (( ${#failures[@]} > 0 )); then
-  echo "soak: FAILED (${#failures[@]} problems):" >&2
-  printf '  %s\n' "${failures[@]}" >&2
-  exit 1
-fi
-echo "soak: OK"
+  "sanitizer reports: $(sanitizer_report_count)"
+verdict
