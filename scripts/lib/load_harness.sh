@@ -106,8 +106,8 @@ start_server() {  # name, then server flags
   server_stdout+=("$fd")
   # shellcheck disable=SC2034  # the scripts' lanes read the port
   server_port[$name]=${ready##*:}
-  # The sockets a server holds with no connection: its listener and its shutdown signal's
-  # socket pair, all open before it says it listens.
+  # The sockets a server holds with no connection: its listener, its shutdown signal's
+  # socket pair and the signal handler's duplicate, all open before it says it listens.
   idle_sockets[$name]=$(socket_count "${server_pid[$name]}")
 }
 
