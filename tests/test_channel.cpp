@@ -47,13 +47,18 @@ TEST_CASE("channel: values come out in the order they were sent") {
   Channel<int> channel(4);
   const auto received = executor.block_on([](Channel<int>& channel) -> Task<std::vector<int>> {
     auto producer = runtime::spawn([](Channel<int>& channel) -> Task<> {
-      for (int i = 0; i < 100; ++i)
-        CHECK(co_await channel.send(i));
+      for (int i = 0; i < 100; ++i) {
+        const bool sent = co_await channel.send(i);
+        CHECK(sent);
+      }
       channel.close();
     }(channel));
     std::vector<int> received;
-    while (auto value = co_await channel.recv())
+    for (;;) {  // ends at the close, after 100 values
+      auto value = co_await channel.recv();
+      if (!value) break;
       received.push_back(*value);
+    }
     co_await producer;
     co_return received;
   }(channel));
@@ -101,7 +106,9 @@ TEST_CASE("channel: a fast producer is held to the consumer's pace") {
       channel.close();
     }(channel));
     int expected = 0;
-    while (auto value = co_await channel.recv()) {
+    for (;;) {  // ends at the close, after 50 values
+      auto value = co_await channel.recv();
+      if (!value) break;
       CHECK(*value == expected++);
       largest = std::max(largest, channel.size());
       co_await runtime::yield_now();  // a slow consumer

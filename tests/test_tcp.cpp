@@ -99,8 +99,11 @@ Task<std::vector<Data>> read_all_frames(TcpListener& listener,
   TcpStream stream = co_await listener.accept();
   TcpReceiver receiver(stream.socket(), max_frame);
   std::vector<Data> frames;
-  while (auto frame = co_await receiver.read_frame())
+  for (;;) {  // ends at end of stream, or at the error read_frame throws
+    auto frame = co_await receiver.read_frame();
+    if (!frame) break;
     frames.push_back(std::move(*frame));
+  }
   co_return frames;
 }
 
@@ -161,7 +164,8 @@ TEST_CASE("tcp: accept + connect + TcpSender + read_frame round trip") {
     TcpReceiver receiver(stream.socket());
     auto reply = co_await receiver.read_frame();
     stream.socket().close();
-    CHECK(co_await server);  // the server read end of stream after the echo
+    const bool clean_end = co_await server;
+    CHECK(clean_end);  // the server read end of stream after the echo
     co_return reply;
   }(request));
   REQUIRE(reply.has_value());
@@ -437,8 +441,10 @@ TEST_CASE("tcp: a large send to a slow reader delivers every byte exactly once")
     for (std::size_t i = 0; i < got.size(); ++i)
       mismatches += got[i] != bytes[i] ? 1 : 0;
     CHECK(mismatches == 0);
-    CHECK(co_await writer == bytes.size());
-    CHECK((co_await receiver.read_to_end(0)).empty());  // and nothing after the last byte
+    const std::size_t written = co_await writer;
+    CHECK(written == bytes.size());
+    const Bytes after = co_await receiver.read_to_end(0);
+    CHECK(after.empty());  // and nothing after the last byte
   }(bytes));
 }
 
@@ -454,7 +460,8 @@ TEST_CASE("tcp: sending to a peer that closed is a system_error, not SIGPIPE") {
     TcpStream stream = co_await TcpStream::connect(listener.local_address());
     { TcpStream accepted = co_await listener.accept(); }  // the peer closes at once
     TcpReceiver receiver(stream.socket());
-    CHECK((co_await receiver.read_to_end(0)).empty());  // its FIN has arrived
+    const Bytes before_fin = co_await receiver.read_to_end(0);
+    CHECK(before_fin.empty());  // its FIN has arrived
     const Bytes chunk(1024, 0x42);
     for (int attempt = 0; attempt < 1000; ++attempt) {
       try {
