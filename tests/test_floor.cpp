@@ -36,6 +36,8 @@
 #include "server/log.hpp"
 #include "server/server.hpp"
 #include "tests/child_process.hpp"
+#include "tests/refused_port.hpp"
+#include "tests/watchdog.hpp"
 
 #ifndef FLOOR_BIN_DIR
 #error "FLOOR_BIN_DIR: the folder of floor-server and floor-client (the Makefile passes it)"
@@ -294,15 +296,10 @@ TEST_CASE("floor: floor-client counts a wrong reply and a refused connection, an
   CHECK(oneshot.status == 1);
   CHECK(json_number(oneshot.out, "errors") == 1);  // the echoed request is no greeting
 
-  // A port nobody listens on: bound once so no one else holds it, then closed.
-  std::string refused;
-  {
-    OurServer gone(server::Mode::kOneshot);
-    refused = gone.port;
-  }
+  const test::RefusedPort refused;
   for (const char* mode : {"oneshot", "stream"}) {
     const FloorRun run = run_floor_client(
-        {"--port", refused, "--mode", mode, "--requests", "6", "--json"}, Stderr::kQuiet);
+        {"--port", refused.port(), "--mode", mode, "--requests", "6", "--json"}, Stderr::kQuiet);
     CHECK(run.status == 1);
     CHECK(json_number(run.out, "connect") == 6);
     CHECK(json_number(run.out, "errors") == 6);

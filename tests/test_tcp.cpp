@@ -37,6 +37,8 @@
 #include "runtime/when_any.hpp"
 #include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
+#include "tests/refused_port.hpp"
+#include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using data_layer::Bytes;
@@ -478,12 +480,8 @@ TEST_CASE("tcp: sending to a peer that closed is a system_error, not SIGPIPE") {
 }
 
 TEST_CASE("tcp: connecting to a port nobody listens on gives ECONNREFUSED") {
-  // A socket bound but not listening holds the port, so nobody else can take it meanwhile.
-  const int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(holder >= 0);
-  const SocketAddress any = SocketAddress::resolve("127.0.0.1", 0);
-  REQUIRE(::bind(holder, any.get(), any.size()) == 0);
-  const SocketAddress address = SocketAddress::local_of(holder);
+  const test::RefusedPort refused;
+  const SocketAddress& address = refused.address();
 
   Executor executor;
   int code = 0;
@@ -506,7 +504,6 @@ TEST_CASE("tcp: connecting to a port nobody listens on gives ECONNREFUSED") {
   CHECK(code == ECONNREFUSED);
   CHECK(executor.reactor().timers() == 0);
   CHECK(executor.reactor().fds_waited_on() == 0);
-  ::close(holder);
 }
 
 TEST_CASE(
