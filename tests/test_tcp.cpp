@@ -496,7 +496,7 @@ TEST_CASE("tcp: connecting to a port nobody listens on gives ECONNREFUSED") {
   code = 0;
   try {  // the form with a timeout reports the refusal the same way
     executor.block_on([](SocketAddress address) -> Task<> {
-      TcpStream stream = co_await TcpStream::connect(address, 5s);
+      TcpStream stream = co_await TcpStream::connect(address, test::kWatchdogLimit);
     }(address));
   } catch (const std::system_error& error) {
     code = error.code().value();
@@ -638,7 +638,8 @@ TEST_CASE("tcp: a stream that waited on one executor can be read on another") {
     std::array<std::uint8_t, 2> buffer{};
     // The deadline is listed first, so a read rescued by the timer (a lost wake-up that the
     // timeout's own wake papers over) counts as the failure it is.
-    auto outcome = co_await runtime::when_any(runtime::Sleep(2s), receiver.read_exact(buffer));
+    auto outcome = co_await runtime::when_any(runtime::Sleep(test::kWatchdogLimit),
+                                              receiver.read_exact(buffer));
     co_await writer;
     co_return outcome.index() == 1;
   }(listener, client));
