@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
-#include <thread>
+#include <stop_token>
 #include <utility>
 #include <vector>
 
@@ -22,8 +22,7 @@
 #include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
 #include "tests/test_harness.hpp"
-
-using namespace std::chrono_literals;
+#include "tests/watchdog.hpp"
 
 using runtime::Channel;
 using runtime::Executor;
@@ -48,13 +47,18 @@ TEST_CASE("channel: values come out in the order they were sent") {
   Channel<int> channel(4);
   const auto received = executor.block_on([](Channel<int>& channel) -> Task<std::vector<int>> {
     auto producer = runtime::spawn([](Channel<int>& channel) -> Task<> {
-      for (int i = 0; i < 100; ++i)
-        CHECK(co_await channel.send(i));
+      for (int i = 0; i < 100; ++i) {
+        const bool sent = co_await channel.send(i);
+        CHECK(sent);
+      }
       channel.close();
     }(channel));
     std::vector<int> received;
-    while (auto value = co_await channel.recv())
+    for (;;) {  // ends at the close, after 100 values
+      auto value = co_await channel.recv();
+      if (!value) break;
       received.push_back(*value);
+    }
     co_await producer;
     co_return received;
   }(channel));
@@ -102,7 +106,9 @@ TEST_CASE("channel: a fast producer is held to the consumer's pace") {
       channel.close();
     }(channel));
     int expected = 0;
-    while (auto value = co_await channel.recv()) {
+    for (;;) {  // ends at the close, after 50 values
+      auto value = co_await channel.recv();
+      if (!value) break;
       CHECK(*value == expected++);
       largest = std::max(largest, channel.size());
       co_await runtime::yield_now();  // a slow consumer
@@ -180,25 +186,33 @@ TEST_CASE("channel: try_recv takes what is queued at once, closed or not, and fr
 TEST_CASE("channel: a producer and a consumer on two executors on two threads") {
   constexpr std::uint64_t kCount = 20000;
   Channel<std::uint64_t> channel(16);
-  std::thread producer_thread([&channel] {
+  test::JoinedThread producer_thread("the producer", [&channel](std::stop_token leave) {
+    // If the test leaves early, a send waiting for room is refused and the producer ends.
+    std::stop_callback close(leave, [&channel] { channel.close(); });
     Executor producer;
     producer.block_on([](Channel<std::uint64_t>& channel) -> Task<> {
-      for (std::uint64_t i = 0; i < kCount; ++i)
-        if (!co_await channel.send(i)) co_return;
+      for (std::uint64_t i = 0; i < kCount; ++i) {
+        const bool sent = co_await channel.send(i);
+        if (!sent) co_return;
+      }
       channel.close();
     }(channel));
   });
   Executor consumer;
-  const auto [count, in_order] = consumer.block_on(
-      [](Channel<std::uint64_t>& channel) -> Task<std::pair<std::uint64_t, bool>> {
-        std::uint64_t next = 0;
-        bool in_order = true;
-        while (auto value = co_await channel.recv()) {
-          in_order = in_order && *value == next;
-          ++next;
-        }
-        co_return std::pair{next, in_order};
-      }(channel));
+  const auto [count, in_order] = test::bounded("the values from the producer's thread", [&] {
+    return consumer.block_on(
+        [](Channel<std::uint64_t>& channel) -> Task<std::pair<std::uint64_t, bool>> {
+          std::uint64_t next = 0;
+          bool in_order = true;
+          for (;;) {  // ends at the producer's close
+            auto value = co_await channel.recv();
+            if (!value) break;
+            in_order = in_order && *value == next;
+            ++next;
+          }
+          co_return std::pair{next, in_order};
+        }(channel));
+  });
   producer_thread.join();
   CHECK(count == kCount);
   CHECK(in_order);
@@ -290,7 +304,8 @@ TEST_CASE("channel: a notified send that throws passes the notification on") {
   // room must go to the third, not be lost with the exception.
   (void)executor.block_on(channel.recv());
   // Bounded: with the notification lost, the third sender would wait for ever.
-  const auto finished = executor.block_on(runtime::with_timeout(std::move(third), 5s));
+  const auto finished =
+      executor.block_on(runtime::with_timeout(std::move(third), test::kWatchdogLimit));
   Fragile::armed = false;
   CHECK(finished.has_value());
   CHECK(third_sent);

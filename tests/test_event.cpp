@@ -4,9 +4,7 @@
 // another thread racing the waits wakes every one of them (no lost wake-up).
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "runtime/event.hpp"
@@ -15,6 +13,7 @@
 #include "runtime/task.hpp"
 #include "runtime/with_timeout.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/watchdog.hpp"
 
 using runtime::Event;
 using runtime::Executor;
@@ -85,13 +84,12 @@ TEST_CASE("event: a waiter dropped before the set leaves nothing behind") {
 TEST_CASE("event: a set from another thread racing the waits wakes them all") {
   constexpr int kRounds = 200;
   constexpr int kWaiters = 8;
-  // A lost wake-up would leave a waiter pending for ever: the timeout turns that into a
-  // failure instead of a hang.
-  constexpr auto kWatchdog = std::chrono::seconds(20);
   for (int round = 0; round < kRounds; ++round) {
     Event event;
     Executor executor;
-    std::thread setter([&event] { event.set(); });
+    test::JoinedThread setter("the setter", [&event] { event.set(); });
+    // A lost wake-up would leave a waiter pending for ever: the timeout turns that into a
+    // failure instead of a hang.
     const auto finished = executor.block_on(runtime::with_timeout(
         [](Event& event) -> Task<int> {
           std::vector<runtime::JoinHandle<void>> waiters;
@@ -102,7 +100,7 @@ TEST_CASE("event: a set from another thread racing the waits wakes them all") {
             co_await waiter;
           co_return kWaiters;
         }(event),
-        kWatchdog));
+        test::kWatchdogLimit));
     setter.join();
     REQUIRE_MESSAGE(finished == kWaiters, "a waiter was never woken, at round " << round);
   }

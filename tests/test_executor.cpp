@@ -18,6 +18,7 @@
 #include "runtime/task.hpp"
 #include "runtime/yield_now.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/watchdog.hpp"
 
 using runtime::Context;
 using runtime::Executor;
@@ -79,9 +80,10 @@ TEST_CASE("executor: JoinHandle::get() waits for a task running on another threa
   Executor executor;
   Signal signal;
   JoinHandle<int> handle = executor.spawn(wait_then_return(signal, 42));
-  std::thread worker([&] { executor.run(); });
-  std::thread opener([&] { signal.notify(); });
-  CHECK(handle.get() == 42);  // blocks in a ThreadParker until the task finishes
+  test::JoinedThread worker("the executor", [&] { executor.run(); });
+  test::JoinedThread opener("the opener", [&] { signal.notify(); });
+  // Blocks in a ThreadParker until the task finishes.
+  CHECK(test::bounded("get() to return", [&] { return handle.get(); }) == 42);
   opener.join();
   worker.join();
   CHECK(handle.is_finished());
@@ -135,9 +137,14 @@ TEST_CASE("executor: a JoinHandle is awaited from a task on another executor and
   Executor a;
   Signal gate;
   JoinHandle<int> handle = a.spawn(wait_then_return(gate, 41));
-  std::thread thread_a([&] { a.run(); });
+  test::JoinedThread thread_a("executor a", [&](std::stop_token leave) {
+    std::stop_callback open_gate(leave, [&] { gate.notify(); });  // if the test leaves early
+    a.run();
+  });
   Executor b;
-  CHECK(b.block_on(await_other_executor(std::move(handle), gate)) == 42);
+  CHECK(test::bounded("the wake from the other executor's thread", [&] {
+          return b.block_on(await_other_executor(std::move(handle), gate));
+        }) == 42);
   thread_a.join();
 }
 
@@ -183,15 +190,21 @@ TEST_CASE("executor: a pending task costs no polls while the thread is parked") 
 }
 
 // A thread that notifies `signal` once `executor`'s thread has announced its park (bounded:
-// it notifies anyway after a few million looks, and the test's checks then fail).
-std::thread notify_once_parked(Executor& executor, const Signal& signal) {
-  return std::thread([&executor, signal] {
-    for (int look = 0; look < 10'000'000; ++look) {
-      if (executor.parker().state() == runtime::Parker::State::kParked) break;
-      std::this_thread::yield();
-    }
+// it notifies anyway at the watchdog's limit, or when the test leaves early, and the test's
+// checks then fail).
+test::JoinedThread notify_once_parked(Executor& executor, const Signal& signal) {
+  return test::JoinedThread("the notifier", [&executor, signal](std::stop_token leave) {
+    test::spin_until([&] {
+      return leave.stop_requested() || executor.parker().state() == runtime::Parker::State::kParked;
+    });
     signal.notify();
   });
+}
+
+// block_on of a task that only another thread can wake.
+template <class F>
+void block_on_woken_by_another_thread(Executor& executor, F future) {
+  test::bounded("a wake from another thread", [&] { executor.block_on(std::move(future)); });
 }
 
 TEST_CASE("executor: spinning before a park polls no task, and an idle thread still parks") {
@@ -205,8 +218,8 @@ TEST_CASE("executor: spinning before a park polls no task, and an idle thread st
     // reactor must not poll the task nobody woke. (A timer here would race the looks on a
     // loaded machine.)
     Signal unpark;
-    std::thread waker = notify_once_parked(executor, unpark);
-    executor.block_on(unpark.wait());
+    test::JoinedThread waker = notify_once_parked(executor, unpark);
+    block_on_woken_by_another_thread(executor, unpark.wait());
     waker.join();
     CHECK(executor.parks() >= 1);
     CHECK(signal.polls() == 1);
@@ -275,8 +288,8 @@ TEST_CASE("executor: Policy::kBusyPoll re-polls pending tasks but still complete
 TEST_CASE("executor: Policy::kBusyPoll parks when no spawned task is left to poll") {
   Executor executor(Executor::Policy::kBusyPoll, /*spins=*/0);
   Signal signal;
-  std::thread notifier = notify_once_parked(executor, signal);
-  executor.block_on(signal.wait());
+  test::JoinedThread notifier = notify_once_parked(executor, signal);
+  block_on_woken_by_another_thread(executor, signal.wait());
   notifier.join();
   CHECK(executor.parks() >= 1);
   CHECK(signal.polls() == 2);  // the first look, then once when woken: no busy re-polls
@@ -291,12 +304,11 @@ TEST_CASE("executor: on_park runs on the executor's thread just before each park
     hook_thread = std::this_thread::get_id();
     hooked.fetch_add(1);
   });
-  std::thread notifier([&] {
-    for (int look = 0; look < 10'000'000 && hooked.load() == 0; ++look)  // bounded
-      std::this_thread::yield();
+  test::JoinedThread notifier("the notifier", [&](std::stop_token leave) {
+    test::spin_until([&] { return leave.stop_requested() || hooked.load() > 0; });
     signal.notify();
   });
-  executor.block_on(signal.wait());
+  block_on_woken_by_another_thread(executor, signal.wait());
   notifier.join();
   CHECK(hooked.load() == 1);
   CHECK(executor.parks() == 1);
@@ -314,7 +326,9 @@ TEST_CASE("executor: destroying an executor cancels its live tasks") {
   CHECK_FALSE(dropped);
 
   std::atomic<bool> cancelled{false};
-  std::thread waiter([&] {
+  test::JoinedThread waiter("the thread in get()", [&](std::stop_token leave) {
+    // If the test leaves early, it still destroys the executor this thread waits for.
+    std::stop_callback destroy(leave, [&] { executor.reset(); });
     try {
       (void)handle.get();
     } catch (const TaskCancelled&) {
@@ -421,7 +435,8 @@ TEST_CASE("executor: wakes from many threads at once") {
   constexpr int kWakesPerThread = 1000;
   WokenFromThreads::Shared shared;
   Executor executor;
-  std::vector<std::thread> wakers;
+  std::vector<test::JoinedThread> wakers;
+  wakers.reserve(kThreads);
   auto wake_once = [&] {
     runtime::Waker waker;
     {
@@ -431,15 +446,15 @@ TEST_CASE("executor: wakes from many threads at once") {
     waker.wake_by_ref();  // empty before the first poll: that poll will see `done`
   };
   for (int t = 0; t < kThreads; ++t) {
-    wakers.emplace_back([&] {
+    wakers.emplace_back("a waking thread", [&] {
       for (int i = 0; i < kWakesPerThread; ++i)
         wake_once();
       shared.done.fetch_add(1);
       wake_once();  // after `done`: the poll this causes sees it
     });
   }
-  executor.block_on(WokenFromThreads{&shared, kThreads});
-  for (std::thread& thread : wakers)
+  block_on_woken_by_another_thread(executor, WokenFromThreads{&shared, kThreads});
+  for (test::JoinedThread& thread : wakers)
     thread.join();
   CHECK(shared.polls >= 1);
   CHECK(shared.polls <= kThreads * (kWakesPerThread + 1) + 1);
@@ -488,10 +503,8 @@ TEST_CASE("executor: wakes racing the executor's destruction are harmless") {
   executor->block_on(runtime::yield_now());
   REQUIRE(polls == 1);
   std::atomic<bool> go{false};
-  std::thread waker_thread([&go, waker = stored] {
-    while (!go.load()) {
-      std::this_thread::yield();  // a start line, so both threads run into the race together
-    }
+  test::JoinedThread waker_thread("the waking thread", [&go, waker = stored] {
+    test::spin_until([&] { return go.load(); });  // a start line: both run into the race
     for (int i = 0; i < 100; ++i)
       waker.wake_by_ref();
   });
@@ -510,8 +523,9 @@ TEST_CASE("executor: JoinHandle::get() rethrows what the task threw") {
     throw std::invalid_argument("bad input");
   };
   JoinHandle<int> handle = executor.spawn(throws());
-  std::thread worker([&] { executor.run(); });
-  CHECK_THROWS_WITH_AS((void)handle.get(), "bad input", std::invalid_argument);
+  test::JoinedThread worker("the executor", [&] { executor.run(); });
+  CHECK_THROWS_WITH_AS(test::bounded("get() to return", [&] { (void)handle.get(); }), "bad input",
+                       std::invalid_argument);
   worker.join();
 }
 

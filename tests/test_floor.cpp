@@ -24,10 +24,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -36,6 +36,8 @@
 #include "server/log.hpp"
 #include "server/server.hpp"
 #include "tests/child_process.hpp"
+#include "tests/refused_port.hpp"
+#include "tests/watchdog.hpp"
 
 #ifndef FLOOR_BIN_DIR
 #error "FLOOR_BIN_DIR: the folder of floor-server and floor-client (the Makefile passes it)"
@@ -52,9 +54,9 @@ namespace {
 const bool kQuiet = (server::set_log_level(server::LogLevel::kError), true);
 
 // Far beyond any run here, even under TSan on a busy machine: reaching one is a failure.
-constexpr auto kStartLimit = 10s;
+constexpr auto kStartLimit = test::kWatchdogLimit;
 constexpr auto kRunLimit = 120s;
-constexpr auto kStopLimit = 10s;
+constexpr auto kStopLimit = test::kWatchdogLimit;
 
 std::string floor_bin(const std::string& program) {
   const char* dir = std::getenv("FLOOR_BIN");
@@ -128,7 +130,9 @@ void check_json_shape(const std::string& out) {
 std::string run_our_client(std::vector<std::string> args) {
   args.push_back("--json");
   std::ostringstream out, err;
-  const int status = client::run(args, client::Output{out, err, false});
+  const int status = test::bounded("our client's run to end", [&] {
+    return client::run(args, client::Output{out, err, false});
+  });
   CHECK_MESSAGE(status == 0, err.str());
   return out.str();
 }
@@ -142,13 +146,14 @@ struct OurServer {
     config.port = 0;
     config.mode = mode;
     config.delay = 0ms;
-    config.idle_timeout = 10s;
-    config.grace = 5s;
+    // Past the watchdog: no connection here may be dropped for a pause, however long.
+    config.idle_timeout = test::kBeyondWatchdog;
+    config.grace = test::kBeyondWatchdog;
     return config;
   }
   server::Summary stop() {
     server.request_shutdown();
-    return server.wait();
+    return test::bounded("our server's threads to end", [this] { return server.wait(); });
   }
 
   server::Server server;
@@ -170,11 +175,11 @@ class WrongEchoServer {
     socklen_t size = sizeof address;
     ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size);
     port_ = std::to_string(ntohs(address.sin_port));
-    thread_ = std::thread([this, connections] { serve(connections); });
+    thread_.emplace("the wrong echo server", [this, connections] { serve(connections); });
   }
   ~WrongEchoServer() {
     ::shutdown(listener_, SHUT_RDWR);  // wakes an accept still waiting
-    thread_.join();
+    thread_.reset();                   // joins it
     ::close(listener_);
   }
   const std::string& port() const { return port_; }
@@ -184,7 +189,7 @@ class WrongEchoServer {
     for (int i = 0; i < connections; ++i) {
       const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) return;
-      const timeval limit{10, 0};
+      const timeval limit{static_cast<time_t>(test::kWatchdogLimit.count()), 0};
       ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
       ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
       char chunk[4096];
@@ -200,7 +205,7 @@ class WrongEchoServer {
 
   int listener_ = -1;
   std::string port_;
-  std::thread thread_;
+  std::optional<test::JoinedThread> thread_;  // started once the listener is bound
 };
 
 }  // namespace
@@ -235,7 +240,9 @@ TEST_CASE("floor: floor-server drops a frame longer than --max-frame") {
   std::ostringstream out, err;
   const std::vector<std::string> args = {"--port", server.port(), "--mode", "stream", "--requests",
                                          "2",      "--size",      "101",    "--json"};
-  CHECK(client::run(args, client::Output{out, err, false}) == 1);
+  CHECK(test::bounded("our client's run to end", [&] {
+          return client::run(args, client::Output{out, err, false});
+        }) == 1);
   CHECK(json_number(out.str(), "ok") == 0);
   CHECK(server.stop() == 0);
 }
@@ -294,15 +301,10 @@ TEST_CASE("floor: floor-client counts a wrong reply and a refused connection, an
   CHECK(oneshot.status == 1);
   CHECK(json_number(oneshot.out, "errors") == 1);  // the echoed request is no greeting
 
-  // A port nobody listens on: bound once so no one else holds it, then closed.
-  std::string refused;
-  {
-    OurServer gone(server::Mode::kOneshot);
-    refused = gone.port;
-  }
+  const test::RefusedPort refused;
   for (const char* mode : {"oneshot", "stream"}) {
     const FloorRun run = run_floor_client(
-        {"--port", refused, "--mode", mode, "--requests", "6", "--json"}, Stderr::kQuiet);
+        {"--port", refused.port(), "--mode", mode, "--requests", "6", "--json"}, Stderr::kQuiet);
     CHECK(run.status == 1);
     CHECK(json_number(run.out, "connect") == 6);
     CHECK(json_number(run.out, "errors") == 6);

@@ -5,18 +5,15 @@
 #include <poll.h>
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
-#include <mutex>
-#include <thread>
+#include <cstdint>
+#include <stop_token>
 
 #include "runtime/executor.hpp"
 #include "runtime/parker.hpp"
 #include "runtime/task.hpp"
 #include "runtime/thread_parker.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/watchdog.hpp"
 
 using runtime::Parker;
 using runtime::Task;
@@ -37,9 +34,6 @@ constexpr int kPingPongRounds = 20000;
 #else
 constexpr int kPingPongRounds = 20000;
 #endif
-
-// A lost wake-up hangs the ping-pong; the watchdog turns that into a failure after this.
-constexpr auto kWatchdogLimit = std::chrono::seconds(20);
 
 bool readable(int fd) {
   pollfd entry{fd, POLLIN, 0};
@@ -109,7 +103,8 @@ Task<> ponger(Signal ping, Signal pong, const std::atomic<bool>* stop, int* roun
 TEST_CASE("parker: cross-thread ping-pong between two executors loses no wake-up") {
   // Two executors on two threads hand a token back and forth: every hand-over is a wake
   // from the other thread (RunQueue remote push, then Parker::unpark) that lands while
-  // the receiver is polling, about to park, or parked. One lost wake-up stops the game.
+  // the receiver is polling, about to park, or parked. One lost wake-up stops the game,
+  // and the watchdog at the joins turns that into a report instead of a hang.
   runtime::Executor a;
   runtime::Executor b;
   Signal ping;
@@ -119,46 +114,26 @@ TEST_CASE("parker: cross-thread ping-pong between two executors loses no wake-up
   int ponger_rounds = 0;
   (void)a.spawn(pinger(ping, pong, &stop, &pinger_rounds));
   (void)b.spawn(ponger(ping, pong, &stop, &ponger_rounds));
-
-  std::mutex mutex;
-  std::condition_variable finished_cv;
-  int finished = 0;
-  auto run = [&](runtime::Executor& executor) {
-    executor.run();
-    std::lock_guard lock(mutex);
-    ++finished;
-    finished_cv.notify_all();
-  };
-  std::thread thread_a(run, std::ref(a));
-  std::thread thread_b(run, std::ref(b));
-
-  // The watchdog: wait for both, but not for ever.
-  bool lost = false;
   {
-    std::unique_lock lock(mutex);
-    if (!finished_cv.wait_for(lock, kWatchdogLimit, [&] { return finished == 2; })) {
-      // Stuck: unstick both sides by writing their wake-up fds directly (bypassing the
-      // protocol under test), so the test fails with a message instead of hanging.
-      lost = true;
+    // Should the test leave early, both games end at their next hand-over.
+    auto end_game = [&] {
       stop = true;
-      for (int attempt = 0; attempt < 100 && finished < 2; ++attempt) {
-        ping.notify();
-        pong.notify();
-        a.parker().wakeup_fd().notify();
-        b.parker().wakeup_fd().notify();
-        finished_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return finished == 2; });
-      }
-      if (finished < 2) {
-        std::fprintf(stderr, "parker ping-pong: threads stuck even after forced wake-ups\n");
-        std::abort();
-      }
-    }
+      ping.notify();
+      pong.notify();
+    };
+    test::JoinedThread thread_a("the pinger's executor (a lost wake-up stalls it)",
+                                [&](std::stop_token leave) {
+                                  std::stop_callback on_leave(leave, end_game);
+                                  a.run();
+                                });
+    test::JoinedThread thread_b("the ponger's executor (a lost wake-up stalls it)",
+                                [&](std::stop_token leave) {
+                                  std::stop_callback on_leave(leave, end_game);
+                                  b.run();
+                                });
+    thread_a.join();
+    thread_b.join();
   }
-  thread_a.join();
-  thread_b.join();
-  REQUIRE_MESSAGE(!lost, "a wake-up was lost: the ping-pong stalled for "
-                             << kWatchdogLimit.count() << " s at round " << pinger_rounds << " / "
-                             << ponger_rounds);
   CHECK(pinger_rounds == kPingPongRounds);
   CHECK(ponger_rounds == kPingPongRounds);
   // Every cross-thread wake either found its executor running (no write) or parked (one
@@ -179,15 +154,17 @@ TEST_CASE("thread parker: woken from another thread, repeatedly") {
   constexpr int kRounds = 1000;
   runtime::ThreadParker parker;
   std::atomic<int> progress{0};
-  std::thread waker_thread([&, waker = parker.waker()] {
+  test::JoinedThread waker_thread("the waking thread", [&, waker = parker.waker()] {
     for (int i = 1; i <= kRounds; ++i) {
       progress.store(i);
       waker.wake_by_ref();
     }
   });
   // Each park returns once some wake happened since the last; progress must reach the end.
-  for (int parks = 0; parks < kRounds + 1 && progress.load() < kRounds; ++parks)
-    parker.park();
+  test::bounded("parks woken from another thread (a lost wake-up leaves one parked)", [&] {
+    for (int parks = 0; parks < kRounds + 1 && progress.load() < kRounds; ++parks)
+      parker.park();
+  });
   CHECK(progress.load() == kRounds);
   waker_thread.join();
 }

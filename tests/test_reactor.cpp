@@ -32,6 +32,7 @@
 #include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using runtime::EventHint;
@@ -181,7 +182,8 @@ TEST_CASE("reactor: a reader and a writer wait on one socket independently") {
     co_await drain.read_exact(got);
     co_await writing;
     co_await TcpSender(b, "\x01\x02");
-    CHECK(co_await reading == 3);
+    const int sum = co_await reading;
+    CHECK(sum == 3);
     CHECK(got == big);
     CHECK(executor.reactor().fds_waited_on() == 0);
   }(executor, a, b));
@@ -250,7 +252,7 @@ TEST_CASE("reactor: a read that drains the data still sees the end of stream tha
     auto sending = runtime::spawn(send_and_close(writer, "abc"));
     co_await runtime::Readable(reader);  // parks once: the event carries the data and the close
     TcpReceiver receiver(reader);
-    auto bytes = co_await runtime::with_timeout(receiver.read_to_end(1024), 5s);
+    auto bytes = co_await runtime::with_timeout(receiver.read_to_end(1024), test::kWatchdogLimit);
     REQUIRE(bytes.has_value());
     CHECK(bytes->size() == 3);
     co_await sending;
@@ -276,7 +278,7 @@ TEST_CASE("reactor: a read that drained the socket waits, and wakes for the next
     // The recv asked for a whole scratch buffer and got one frame: drained.
     CHECK(reader.hint().next_read() == ReadinessHint::Next::kWait);
     auto more = runtime::spawn(send_frame_after_yield(writer, data_layer::Data{3, 4, "cd"}));
-    const auto second = co_await runtime::with_timeout(receiver.read_frame(), 5s);
+    const auto second = co_await runtime::with_timeout(receiver.read_frame(), test::kWatchdogLimit);
     REQUIRE(second.has_value());
     REQUIRE(second->has_value());
     CHECK((*second)->field3 == "cd");
@@ -323,7 +325,8 @@ TEST_CASE("reactor: a short read that stops at the TCP urgent mark is not taken 
     auto sending = runtime::spawn(send_urgent_then_normal(peer));
     TcpReceiver receiver(reader);
     std::array<std::uint8_t, 4> bytes{};
-    const auto got = co_await runtime::with_timeout(receiver.read_exact(bytes), 5s);
+    const auto got =
+        co_await runtime::with_timeout(receiver.read_exact(bytes), test::kWatchdogLimit);
     co_await sending;
     CHECK(got.has_value());
   }(reader, peer));
@@ -512,7 +515,7 @@ namespace {
 // inside connect(), and Connect finds that out at once ("tcp: a loopback connect is ready
 // at its first poll ..."); elsewhere its writable event proves it.
 Task<runtime::TcpStream> connect_to(const runtime::SocketAddress& address) {
-  co_return co_await runtime::TcpStream::connect(address, 5s);
+  co_return co_await runtime::TcpStream::connect(address, test::kWatchdogLimit);
 }
 }  // namespace
 
@@ -541,7 +544,8 @@ TEST_CASE("tcp: a connected stream reads to a clean end; a reset is not one") {
     try {
       executor.block_on([](runtime::TcpStream& stream, std::size_t& got) -> Task<> {
         TcpReceiver receiver(stream.socket());
-        auto bytes = co_await runtime::with_timeout(receiver.read_to_end(1024), 5s);
+        auto bytes =
+            co_await runtime::with_timeout(receiver.read_to_end(1024), test::kWatchdogLimit);
         REQUIRE(bytes.has_value());
         got = bytes->size();
       }(stream, got));

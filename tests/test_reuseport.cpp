@@ -7,7 +7,6 @@
 #include <chrono>
 #include <memory>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 #include "data_layer/data.hpp"
@@ -15,18 +14,22 @@
 #include "server/log.hpp"
 #include "server/server.hpp"
 #include "tests/server_process.hpp"
+#include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using test::Request;
 
 namespace {
 
+// The grace period is past the watchdog: a stop that cut the requests in flight would
+// count them, and one that waited the grace out would abort the run.
 server::Config shared_port(std::uint16_t port, std::chrono::milliseconds delay) {
   server::Config config;
   config.port = port;
   config.delay = delay;
   config.reuseport = true;
   config.workers = 1;
+  config.grace = test::kBeyondWatchdog;
   return config;
 }
 
@@ -34,10 +37,13 @@ server::Config shared_port(std::uint16_t port, std::chrono::milliseconds delay) 
 // A connection still in a listener's queue when that listener closes is reset by the kernel
 // (docs/SCALING.md), so a test stops one only once nothing waits in its queue.
 bool accepted_between(const server::Server& one, const server::Server& other, std::uint64_t count) {
-  const auto deadline = std::chrono::steady_clock::now() + test::kProcessLimit;
-  while (one.accepted() + other.accepted() < count && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::yield();
+  test::spin_until([&] { return one.accepted() + other.accepted() >= count; });
   return one.accepted() + other.accepted() == count;
+}
+
+// Server::wait(), bounded: the threads end once shutdown has run its course.
+server::Summary wait_for_end(server::Server& server) {
+  return test::bounded("the server's threads to end", [&] { return server.wait(); });
 }
 
 }  // namespace
@@ -58,7 +64,7 @@ TEST_CASE("reuseport: two servers share a port, the kernel spreads connections o
   first.request_shutdown();
   for (auto& request : requests)
     CHECK(request->reply() == data_layer::kGreeting);
-  const server::Summary stopped = first.wait();
+  const server::Summary stopped = wait_for_end(first);
   CHECK(stopped.errors.empty());
   // Its listener is closed: everything from now on is the other's, and all of it served.
   const std::uint64_t before = second.accepted();
@@ -68,7 +74,7 @@ TEST_CASE("reuseport: two servers share a port, the kernel spreads connections o
   CHECK(second.accepted() == before + 8);
   CHECK(stopped.connections() + second.accepted() == 64 + 8);
   second.request_shutdown();
-  CHECK(second.wait().errors.empty());
+  CHECK(wait_for_end(second).errors.empty());
 }
 
 TEST_CASE("reuseport: without the flag a second server on the port is refused") {
@@ -80,5 +86,5 @@ TEST_CASE("reuseport: without the flag a second server on the port is refused") 
   server::Server second(exclusive);
   CHECK_THROWS_AS(second.start(), std::system_error);
   first.request_shutdown();
-  (void)first.wait();
+  (void)wait_for_end(first);
 }

@@ -15,6 +15,7 @@
 #include "runtime/sleep.hpp"
 #include "runtime/task.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using runtime::Runtime;
@@ -23,7 +24,7 @@ using runtime::Task;
 namespace {
 
 // Far beyond any run here; reaching it is a failure, not a hang.
-constexpr auto kLimit = 20s;
+constexpr auto kLimit = test::kWatchdogLimit;
 
 Task<int> add(int a, int b) {
   co_return a + b;
@@ -79,14 +80,15 @@ TEST_CASE("runtime: spawns take the threads in turn, and may come from many thre
   CHECK(threads.count(std::this_thread::get_id()) == 0);
 
   std::vector<std::vector<Runtime::Handle<int>>> sums(4);
-  std::vector<std::thread> spawners;
+  std::vector<test::JoinedThread> spawners;
+  spawners.reserve(4);
   for (int t = 0; t < 4; ++t) {
-    spawners.emplace_back([&background, &sums, t] {
+    spawners.emplace_back("a spawning thread", [&background, &sums, t] {
       for (int i = 0; i < 100; ++i)
         sums[t].push_back(background.spawn(add(t, i)));
     });
   }
-  for (std::thread& spawner : spawners)
+  for (test::JoinedThread& spawner : spawners)
     spawner.join();
   for (int t = 0; t < 4; ++t) {
     for (int i = 0; i < 100; ++i) {

@@ -5,8 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <chrono>
-#include <thread>
+#include <stop_token>
 #include <utility>
 #include <vector>
 
@@ -15,6 +14,7 @@
 #include "runtime/task.hpp"
 #include "runtime/yield_now.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/watchdog.hpp"
 
 using runtime::Executor;
 using runtime::Semaphore;
@@ -136,16 +136,16 @@ TEST_CASE("semaphore: a permit released on another thread wakes the waiting task
   Executor executor;
   Semaphore semaphore(0);
   std::atomic<bool> queued{false};
-  std::thread releaser([&] {
+  test::JoinedThread releaser("the releaser", [&](std::stop_token leave) {
     // Bounded spin (no sleep): wait until the task is queued, then release from here.
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!queued.load() && std::chrono::steady_clock::now() < give_up)
-      std::this_thread::yield();
+    test::spin_until([&] { return leave.stop_requested() || queued.load(); });
     semaphore.release();
   });
-  executor.block_on([](Semaphore& semaphore, std::atomic<bool>& queued) -> Task<> {
-    auto permit = co_await FlagOnPending(semaphore.acquire(), queued);
-  }(semaphore, queued));
+  test::bounded("the permit released on another thread", [&] {
+    executor.block_on([](Semaphore& semaphore, std::atomic<bool>& queued) -> Task<> {
+      auto permit = co_await FlagOnPending(semaphore.acquire(), queued);
+    }(semaphore, queued));
+  });
   releaser.join();
   CHECK(queued.load());
   CHECK(semaphore.available() == 1);  // the task's permit came back when it finished

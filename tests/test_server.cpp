@@ -1,7 +1,7 @@
 // server: black-box tests over loopback. Each test starts a Server in-process on port 0,
 // talks to it with plain blocking sockets (every read and write bounded by SO_RCVTIMEO /
 // SO_SNDTIMEO, so a server bug fails a test instead of hanging it), compares the exact reply
-// bytes, then stops the server and checks the counts in its Summary.
+// bytes, then stops the server (under the watchdog) and checks the counts in its Summary.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,7 +19,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -31,6 +30,7 @@
 #include "server/log.hpp"
 #include "server/server.hpp"
 #include "server/shutdown_signal.hpp"
+#include "tests/watchdog.hpp"
 
 using data_layer::Bytes;
 using data_layer::Data;
@@ -44,7 +44,8 @@ namespace {
 // The bad-input tests log warnings by design; keep the test output to real failures.
 const bool kQuiet = (server::set_log_level(server::LogLevel::kError), true);
 
-constexpr auto kIoTimeout = 5s;  // far beyond any reply here: reaching it is a failure
+// Far beyond any reply here: reaching it is a failure.
+constexpr auto kIoTimeout = test::kWatchdogLimit;
 
 Bytes to_bytes(std::string_view text) {
   return Bytes(text.begin(), text.end());
@@ -164,13 +165,15 @@ class Client {
   int fd_ = -1;
 };
 
+// The idle timeout and the grace period are past the watchdog: a test that depended on
+// either running out would abort rather than pass. Tests about them set their own.
 Config config_for(Mode mode, std::chrono::milliseconds delay = 0ms) {
   Config config;
   config.port = 0;
   config.mode = mode;
   config.delay = delay;
-  config.idle_timeout = 5s;
-  config.grace = 5s;
+  config.idle_timeout = test::kBeyondWatchdog;
+  config.grace = test::kBeyondWatchdog;
   return config;
 }
 
@@ -179,7 +182,11 @@ struct Running {
   explicit Running(const Config& config) : server(config), port(server.start()) {}
   Summary stop() {
     server.request_shutdown();
-    return server.wait();
+    return wait();
+  }
+  // Server::wait(), bounded: the threads end once shutdown has run its course.
+  Summary wait() {
+    return test::bounded("the server's threads to end", [this] { return server.wait(); });
   }
 
   server::Server server;
@@ -210,10 +217,8 @@ void expect_closed_without_reply(Client& client) {
 // Waits (bounded, without sleeping) until the server has accepted `count` connections, so a
 // test knows they are in before it asks for shutdown.
 void wait_until_accepted(const Running& running, std::uint64_t count) {
-  const auto deadline = std::chrono::steady_clock::now() + kIoTimeout;
-  while (running.server.accepted() < count && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::yield();
-  REQUIRE(running.server.accepted() >= count);
+  REQUIRE_MESSAGE(test::spin_until([&] { return running.server.accepted() >= count; }),
+                  "accepted " << running.server.accepted() << " of " << count);
 }
 
 // `count` connections, the i-th having sent frame(i, text).
@@ -458,10 +463,8 @@ TEST_CASE("server: a peer that says nothing is closed after the idle timeout") {
     config.idle_timeout = 100ms;
     Running running(config);
     Client silent(running.port);
-    expect_served(running.port, mode);  // served while the silent one waits
-    const auto start = std::chrono::steady_clock::now();
-    expect_closed_without_reply(silent);
-    CHECK(std::chrono::steady_clock::now() - start < kIoTimeout);
+    expect_served(running.port, mode);    // served while the silent one waits
+    expect_closed_without_reply(silent);  // within kIoTimeout, or the read throws
     expect_served(running.port, mode);
     const Summary summary = running.stop();
     CHECK(summary.errors_of("idle_timeout") == 1);
@@ -481,9 +484,10 @@ TEST_CASE("server oneshot: urgent bytes that carry no request do not restart the
     config.idle_timeout = 300ms;
     Running running(config);
     Client pest(running.port);
-    // Bounded: an urgent byte every 50 ms for at most 5 s, until the server closes on us.
+    // Bounded: an urgent byte every 50 ms, for as long as the watchdog allows, until the
+    // server closes on us.
     bool closed = false;
-    for (int round = 0; round < 100 && !closed; ++round) {
+    for (int round = 0; round < kIoTimeout / 50ms && !closed; ++round) {
       const char byte = '!';
       if (::send(pest.fd(), &byte, 1, MSG_OOB | MSG_NOSIGNAL) < 0) break;  // reset: closed
       pollfd entry{pest.fd(), POLLIN, 0};
@@ -562,11 +566,13 @@ TEST_CASE("server oneshot: shutdown lets the requests in flight finish") {
   running.server.request_shutdown();
   for (auto& client : clients)
     CHECK(client->read_to_end() == kGreeting);
-  const Summary summary = running.server.wait();
+  const Summary summary = running.wait();
   CHECK(summary.connections() == clients.size());
   CHECK(summary.errors.empty());
 }
 
+// The grace period and the idle timeout are past the watchdog (config_for): a shutdown that
+// waited either out would abort the run, so ending at all shows it waited for neither.
 TEST_CASE("server stream: shutdown finishes the request in flight, then closes keep-alives") {
   Running running(config_for(Mode::kStream, 100ms));
   std::vector<std::unique_ptr<Client>> clients;
@@ -581,10 +587,8 @@ TEST_CASE("server stream: shutdown finishes the request in flight, then closes k
   running.server.request_shutdown();
   for (std::uint32_t i = 0; i < 4; ++i)
     CHECK(clients[i]->read_to_end() == frame(i, "second"));  // the reply, then the close
-  const auto start = std::chrono::steady_clock::now();
-  const Summary summary = running.server.wait();
-  CHECK(std::chrono::steady_clock::now() - start < 2s);  // no waiting out grace or idle time
-  CHECK(summary.errors.empty());
+  const Summary summary = running.wait();
+  CHECK(summary.errors.empty());  // nothing cut by the grace running out, nor idle
 }
 
 namespace {
@@ -628,19 +632,18 @@ TEST_CASE(
   CHECK(executor.reactor().fds_waited_on() == 0);
 }
 
+// The request's work and the grace period both last past the watchdog, so only a cut can
+// end the wait; and the cut shows in the counts and on the wire.
 TEST_CASE("server: a second shutdown request cuts the grace period short") {
-  Config config = config_for(Mode::kOneshot, 10s);
-  config.grace = 10s;
-  Running running(config);
+  Running running(config_for(Mode::kOneshot, test::kBeyondWatchdog));
   Client client(running.port);
   client.send(frame(1, "too slow"));
   wait_until_accepted(running, 1);
-  const auto start = std::chrono::steady_clock::now();
   running.server.request_shutdown();
   running.server.request_shutdown();
-  const Summary summary = running.server.wait();
-  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  const Summary summary = running.wait();
   CHECK(summary.errors_of("cut_by_shutdown") == 1);
+  CHECK(summary.errors.size() == 1);
   expect_closed_without_reply(client);
 }
 
@@ -677,21 +680,20 @@ TEST_CASE("server: at --max-connections no more connections are accepted than th
   auto clients = clients_that_sent(running.port, 8, "counted");
   wait_until_accepted(running, 2);
   std::uint64_t most = 0;
-  // Bounded: until some client's reply is readable (the first handlers are done), at most
-  // a few million looks. A handler sends its greeting before it gives its permit back, and
-  // on loopback the greeting is readable once sent; so a count read before a look that
-  // finds no reply was read while every permit was still held.
-  for (int look = 0; look < 5'000'000; ++look) {
+  // Bounded by the watchdog: until some client's reply is readable (the first handlers are
+  // done). A handler sends its greeting before it gives its permit back, and on loopback the
+  // greeting is readable once sent; so a count read before a look that finds no reply was
+  // read while every permit was still held.
+  const bool replied = test::spin_until([&] {
     const std::uint64_t accepted = running.server.accepted();
-    bool replied = false;
     for (auto& client : clients) {
       pollfd entry{client->fd(), POLLIN, 0};
-      replied = replied || ::poll(&entry, 1, 0) == 1;
+      if (::poll(&entry, 1, 0) == 1) return true;
     }
-    if (replied) break;
     most = std::max(most, accepted);
-    std::this_thread::yield();
-  }
+    return false;
+  });
+  CHECK(replied);
   CHECK(most == 2);
   for (auto& client : clients)
     CHECK(client->read_to_end() == kGreeting);

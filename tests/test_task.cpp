@@ -10,13 +10,13 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "runtime/detail/frame_pool.hpp"
 #include "runtime/task.hpp"
 #include "runtime/yield_now.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/watchdog.hpp"
 
 using runtime::Context;
 using runtime::Pending;
@@ -392,7 +392,7 @@ struct FrameAtExit {
 // (up to 128 bytes here) may be given it.
 TEST_CASE("frame pool: a frame made after the thread's pool is gone has its class's size") {
   void* frame = nullptr;
-  std::thread exiting([&frame] {
+  test::JoinedThread exiting("the exiting thread", [&frame] {
     thread_local FrameAtExit at_exit{&frame};
     runtime::detail::free_frame(runtime::detail::allocate_frame(64), 64);  // the pool, after
   });
@@ -413,13 +413,14 @@ TEST_CASE("frame pool: a task made on one thread can end on another") {
   // Its frame joins the pool of the thread that frees it; both threads' pools are torn
   // down at their exit.
   std::optional<Task<int>> task;
-  std::thread maker([&] { task.emplace([]() -> Task<int> { co_return 7; }()); });
+  test::JoinedThread maker("the maker",
+                           [&] { task.emplace([]() -> Task<int> { co_return 7; }()); });
   maker.join();
-  std::thread runner([&] {
+  test::JoinedThread runner("the runner", [&] {
     Stepper stepper(std::move(*task));  // the frame dies with the stepper, on this thread
     task.reset();
     auto result = stepper.poll();
-    CHECK(result.is_ready());  // not REQUIRE: its throw would end this thread, not the test
+    CHECK(result.is_ready());
     if (result.is_ready()) CHECK(result.value() == 7);
   });
   runner.join();

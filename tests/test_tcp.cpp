@@ -37,6 +37,8 @@
 #include "runtime/when_any.hpp"
 #include "runtime/with_timeout.hpp"
 #include "runtime/yield_now.hpp"
+#include "tests/refused_port.hpp"
+#include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using data_layer::Bytes;
@@ -99,8 +101,11 @@ Task<std::vector<Data>> read_all_frames(TcpListener& listener,
   TcpStream stream = co_await listener.accept();
   TcpReceiver receiver(stream.socket(), max_frame);
   std::vector<Data> frames;
-  while (auto frame = co_await receiver.read_frame())
+  for (;;) {  // ends at end of stream, or at the error read_frame throws
+    auto frame = co_await receiver.read_frame();
+    if (!frame) break;
     frames.push_back(std::move(*frame));
+  }
   co_return frames;
 }
 
@@ -161,7 +166,8 @@ TEST_CASE("tcp: accept + connect + TcpSender + read_frame round trip") {
     TcpReceiver receiver(stream.socket());
     auto reply = co_await receiver.read_frame();
     stream.socket().close();
-    CHECK(co_await server);  // the server read end of stream after the echo
+    const bool clean_end = co_await server;
+    CHECK(clean_end);  // the server read end of stream after the echo
     co_return reply;
   }(request));
   REQUIRE(reply.has_value());
@@ -437,8 +443,10 @@ TEST_CASE("tcp: a large send to a slow reader delivers every byte exactly once")
     for (std::size_t i = 0; i < got.size(); ++i)
       mismatches += got[i] != bytes[i] ? 1 : 0;
     CHECK(mismatches == 0);
-    CHECK(co_await writer == bytes.size());
-    CHECK((co_await receiver.read_to_end(0)).empty());  // and nothing after the last byte
+    const std::size_t written = co_await writer;
+    CHECK(written == bytes.size());
+    const Bytes after = co_await receiver.read_to_end(0);
+    CHECK(after.empty());  // and nothing after the last byte
   }(bytes));
 }
 
@@ -454,7 +462,8 @@ TEST_CASE("tcp: sending to a peer that closed is a system_error, not SIGPIPE") {
     TcpStream stream = co_await TcpStream::connect(listener.local_address());
     { TcpStream accepted = co_await listener.accept(); }  // the peer closes at once
     TcpReceiver receiver(stream.socket());
-    CHECK((co_await receiver.read_to_end(0)).empty());  // its FIN has arrived
+    const Bytes before_fin = co_await receiver.read_to_end(0);
+    CHECK(before_fin.empty());  // its FIN has arrived
     const Bytes chunk(1024, 0x42);
     for (int attempt = 0; attempt < 1000; ++attempt) {
       try {
@@ -471,12 +480,8 @@ TEST_CASE("tcp: sending to a peer that closed is a system_error, not SIGPIPE") {
 }
 
 TEST_CASE("tcp: connecting to a port nobody listens on gives ECONNREFUSED") {
-  // A socket bound but not listening holds the port, so nobody else can take it meanwhile.
-  const int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(holder >= 0);
-  const SocketAddress any = SocketAddress::resolve("127.0.0.1", 0);
-  REQUIRE(::bind(holder, any.get(), any.size()) == 0);
-  const SocketAddress address = SocketAddress::local_of(holder);
+  const test::RefusedPort refused;
+  const SocketAddress& address = refused.address();
 
   Executor executor;
   int code = 0;
@@ -491,7 +496,7 @@ TEST_CASE("tcp: connecting to a port nobody listens on gives ECONNREFUSED") {
   code = 0;
   try {  // the form with a timeout reports the refusal the same way
     executor.block_on([](SocketAddress address) -> Task<> {
-      TcpStream stream = co_await TcpStream::connect(address, 5s);
+      TcpStream stream = co_await TcpStream::connect(address, test::kWatchdogLimit);
     }(address));
   } catch (const std::system_error& error) {
     code = error.code().value();
@@ -499,7 +504,6 @@ TEST_CASE("tcp: connecting to a port nobody listens on gives ECONNREFUSED") {
   CHECK(code == ECONNREFUSED);
   CHECK(executor.reactor().timers() == 0);
   CHECK(executor.reactor().fds_waited_on() == 0);
-  ::close(holder);
 }
 
 TEST_CASE(
@@ -634,7 +638,8 @@ TEST_CASE("tcp: a stream that waited on one executor can be read on another") {
     std::array<std::uint8_t, 2> buffer{};
     // The deadline is listed first, so a read rescued by the timer (a lost wake-up that the
     // timeout's own wake papers over) counts as the failure it is.
-    auto outcome = co_await runtime::when_any(runtime::Sleep(2s), receiver.read_exact(buffer));
+    auto outcome = co_await runtime::when_any(runtime::Sleep(test::kWatchdogLimit),
+                                              receiver.read_exact(buffer));
     co_await writer;
     co_return outcome.index() == 1;
   }(listener, client));
