@@ -20,6 +20,7 @@
 
 #include "data_layer/data.hpp"
 #include "tests/child_process.hpp"
+#include "tests/watchdog.hpp"
 
 #ifndef SERVER_BIN_DIR
 #error "SERVER_BIN_DIR: the folder of bin/server (the Makefile passes it)"
@@ -27,8 +28,8 @@
 
 namespace test {
 
-// Far beyond any run here, even under TSan on a busy machine: reaching one is a failure.
-inline constexpr std::chrono::seconds kProcessLimit{20};
+// How long a wait on a child process may take: the suite's one limit (watchdog.hpp).
+inline constexpr std::chrono::seconds kProcessLimit = kWatchdogLimit;
 
 // A program of bin/: `make test` names the build's own folder; a bare run of run-tests
 // takes the one it was compiled for.

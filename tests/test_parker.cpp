@@ -85,18 +85,38 @@ TEST_CASE("parker: several unparks while parked write once") {
   parker.wakeup_fd().drain();
 }
 
-Task<> pinger(Signal ping, Signal pong, const std::atomic<bool>* stop, int* rounds) {
+Task<> pinger(Signal ping, Signal pong, const std::atomic<bool>* stop, std::atomic<int>* rounds) {
   while (*rounds < kPingPongRounds && !stop->load()) {
     ping.notify();
     co_await pong.wait();
     ++*rounds;
   }
 }
-Task<> ponger(Signal ping, Signal pong, const std::atomic<bool>* stop, int* rounds) {
+Task<> ponger(Signal ping, Signal pong, const std::atomic<bool>* stop, std::atomic<int>* rounds) {
   while (*rounds < kPingPongRounds && !stop->load()) {
     co_await ping.wait();
     pong.notify();
     ++*rounds;
+  }
+}
+
+// Until both have played every round (true), or no hand-over happened for the watchdog's
+// limit (false): a lost wake-up stalls the game, while a loaded machine only slows it, so
+// progress is watched rather than the whole game timed. Looks every millisecond: a
+// watchdog's look, not a wait for an event.
+bool game_moves_on(const std::atomic<int>& pinger_rounds, const std::atomic<int>& ponger_rounds) {
+  int seen = -1;
+  auto moved_at = std::chrono::steady_clock::now();
+  for (;;) {
+    const int now = pinger_rounds + ponger_rounds;
+    if (now == 2 * kPingPongRounds) return true;
+    if (now != seen) {
+      seen = now;
+      moved_at = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - moved_at > test::kWatchdogLimit) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
@@ -110,8 +130,9 @@ TEST_CASE("parker: cross-thread ping-pong between two executors loses no wake-up
   Signal ping;
   Signal pong;
   std::atomic<bool> stop{false};
-  int pinger_rounds = 0;
-  int ponger_rounds = 0;
+  std::atomic<int> pinger_rounds{0};
+  std::atomic<int> ponger_rounds{0};
+  bool stalled = false;
   (void)a.spawn(pinger(ping, pong, &stop, &pinger_rounds));
   (void)b.spawn(ponger(ping, pong, &stop, &ponger_rounds));
   {
@@ -131,9 +152,14 @@ TEST_CASE("parker: cross-thread ping-pong between two executors loses no wake-up
                                   std::stop_callback on_leave(leave, end_game);
                                   b.run();
                                 });
+    stalled = !game_moves_on(pinger_rounds, ponger_rounds);
+    if (stalled) end_game();
     thread_a.join();
     thread_b.join();
   }
+  REQUIRE_MESSAGE(!stalled, "a wake-up was lost: no hand-over for "
+                                << test::kWatchdogLimit.count() << " s, at round " << pinger_rounds
+                                << " / " << ponger_rounds);
   CHECK(pinger_rounds == kPingPongRounds);
   CHECK(ponger_rounds == kPingPongRounds);
   // Every cross-thread wake either found its executor running (no write) or parked (one
