@@ -11,8 +11,6 @@
 
 namespace client {
 
-namespace {
-
 // Exponential backoff with jitter; one generator per thread, since tasks of one executor
 // never run at the same time and executors never share one.
 milliseconds backoff(const RetryPolicy& policy, unsigned attempt) {
@@ -23,8 +21,6 @@ milliseconds backoff(const RetryPolicy& policy, unsigned attempt) {
   return milliseconds(
       static_cast<std::int64_t>(static_cast<double>(ceiling.count()) * factor(rng)));
 }
-
-}  // namespace
 
 runtime::Task<runtime::TcpStream> connect(runtime::SocketAddress address, milliseconds timeout,
                                           RetryPolicy policy, unsigned& retries_used) {

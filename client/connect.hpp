@@ -14,14 +14,18 @@ namespace client {
 
 using std::chrono::milliseconds;
 
-// Connect failures retried `retries` times, waiting base * 2^attempt (capped at `cap`)
-// times a random factor in [0.5, 1): the jitter keeps thousands of clients refused together
-// from coming back together.
+// Failures retried `retries` times, waiting base * 2^attempt (capped at `cap`) times a
+// random factor in [0.5, 1): the jitter keeps thousands of clients refused together from
+// coming back together. connect() retries only its handshake; the load generator retries
+// whole requests with it (thread_load.hpp).
 struct RetryPolicy {
   unsigned retries = 0;
   milliseconds base{20};
   milliseconds cap{2000};
 };
+
+// The wait before retry number `attempt` + 1 (0 for the first retry).
+milliseconds backoff(const RetryPolicy& policy, unsigned attempt);
 
 // Throws ClientError(kConnect) when the last attempt fails or outlasts `timeout`.
 // `retries_used` says how many retries it took (also when it finally fails), so that the

@@ -1,26 +1,49 @@
 #include "client/oneshot_lane.hpp"
 
+#include <optional>
 #include <string>
 
 #include "client/send_data.hpp"
+#include "runtime/sleep.hpp"
 
 namespace client {
+
+namespace {
+
+// One attempt at the request: a fresh connection, the request, the reply checked. Returns
+// the failure instead of throwing it, so that the caller can wait out a backoff (a co_await
+// may not sit in a catch handler).
+runtime::Task<std::optional<ClientError>> attempt(ThreadLoad& load, std::uint64_t index,
+                                                  Clock::time_point start) {
+  try {
+    const std::string reply =
+        co_await send_data(load.address, load.make_request(index), load.timeouts);
+    check_greeting(reply);
+    load.record_ok(start, Clock::now(), reply);
+    co_return std::nullopt;
+  } catch (const ClientError& error) {
+    co_return error;
+  }
+}
+
+}  // namespace
 
 runtime::Task<void> oneshot_lane(ThreadLoad& load) {
   while (auto claim = load.dispenser.claim()) {
     co_await wait_for(claim->scheduled);
-    unsigned retries = 0;
-    // Latency counts from before the connect (from the schedule, with --rate).
+    // Latency counts from before the first connect (from the schedule, with --rate), so
+    // the retries' time is in it, as the caller of a retried request would feel it.
     const Clock::time_point start = load.start_of(*claim, Clock::now());
-    try {
-      const std::string reply = co_await send_data(load.address, load.make_request(claim->index),
-                                                   load.timeouts, load.retry, retries);
-      check_greeting(reply);
-      load.record_ok(start, Clock::now(), reply);
-    } catch (const ClientError& error) {
-      load.record_error(error);
+    for (unsigned attempts = 1;; ++attempts) {
+      const std::optional<ClientError> failure = co_await attempt(load, claim->index, start);
+      if (!failure) break;
+      if (!load.may_retry(*failure, attempts)) {
+        load.record_error(*failure);
+        break;
+      }
+      load.count_retry(*failure, attempts);
+      co_await runtime::Sleep(backoff(load.retry, attempts - 1));
     }
-    if (retries > 0) ++load.stats.retried;
     load.publish_progress();
   }
 }

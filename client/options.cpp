@@ -152,7 +152,8 @@ By default: the book's client, 4,000 oneshot requests all in flight at once.
   --size S                field3 of S bytes instead of "Hello, server! i"
   --timeout-ms T          per request (30000)
   --connect-timeout-ms T  per connection attempt (5000)
-  --retries R             retry failed connects R times, with backoff and jitter (0)
+  --retries R             retry a failed attempt (connect, timeout, read, write,
+                          protocol) R times, with backoff and jitter (0)
   --rate R                open loop: start R requests per second; latency counts from
                           each request's scheduled start
   --duration D            run for D seconds instead of a count (with --rate: R*D requests)

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <variant>
 
+#include "runtime/sleep.hpp"
+
 namespace client {
 
 using runtime::Task;
@@ -37,7 +39,11 @@ ClientError why_not_echo(data_layer::ByteView request, data_layer::ByteView repl
 }  // namespace
 
 Task<void> Pipe::send() {
+  if (batch.empty() && owed_.empty()) co_return;
+  if (!owed_.empty()) co_await runtime::Sleep(backoff(load_.retry, retry_round()));
   sent_.start_batch();
+  for (const InFlight& again : owed_)
+    load_.add_request(again.index, sent_);
   for (const Dispenser::Claim& claim : batch)
     load_.add_request(claim.index, sent_);
   std::optional<ClientError> error;
@@ -49,13 +55,30 @@ Task<void> Pipe::send() {
   } catch (const ClientError& caught) {
     error = caught;
   }
+  for (InFlight& again : owed_) {
+    again.sent_at = sent_at;
+    in_flight_.push_back(again);
+  }
+  owed_.clear();
   for (const Dispenser::Claim& claim : batch)
-    in_flight_.push_back({load_.start_of(claim, sent_at), sent_at});
+    in_flight_.push_back({load_.start_of(claim, sent_at), sent_at, claim.index, 1});
   batch.clear();
   if (error) fail_all(*error);
 }
 
+// The backoff before owed requests go out again: that of the most retried one.
+unsigned Pipe::retry_round() const {
+  unsigned most = 2;  // an owed request is about to make its second attempt, at least
+  for (const InFlight& again : owed_)
+    most = std::max(most, again.attempts);
+  return most - 2;  // backoff() counts retries from 0
+}
+
 Task<void> Pipe::receive() {
+  if (!owed_.empty()) {
+    co_await send();
+    co_return;
+  }
   const Clock::time_point now = Clock::now();
   if (replies_.holds_bytes() && settle_buffered(now) > 0) co_return;
   if (!connection_) co_return;
@@ -82,19 +105,11 @@ void Pipe::close_write() {
   if (connection_) connection_->close_write();
 }
 
-// Opens the connection the pipe lacks (its first, or the one after a failure), counting
-// a retried connect once, whether or not it finally succeeds.
+// Opens the connection the pipe lacks (its first, or the one after a failure). Its connect
+// is not retried on its own: a failed connect fails the attempt of every request on it,
+// which fail_all() retries as any other failure.
 Task<void> Pipe::ensure_connected() {
-  unsigned retries = 0;
-  std::optional<ClientError> error;
-  try {
-    connection_ =
-        co_await Connection::open(load_.address, load_.timeouts.connect, load_.retry, retries);
-  } catch (const ClientError& caught) {
-    error = caught;
-  }
-  if (retries > 0) ++load_.stats.retried;
-  if (error) throw *error;
+  connection_ = co_await Connection::open(load_.address, load_.timeouts.connect);
 }
 
 // Settles every reply already in the buffer, oldest request first; returns how many. A
@@ -133,11 +148,19 @@ bool Pipe::settle_oldest(Clock::time_point now) {
   return true;
 }
 
-// The connection is unusable: every request on it fails with `error`, and the next send()
-// opens a fresh connection.
+// The connection is unusable: every request on it is owed again if --retries allows, and
+// fails with `error` otherwise; the next send() opens a fresh connection. Nothing the old
+// connection brings is read any more, so no request is answered twice.
 void Pipe::fail_all(const ClientError& error) {
-  for (std::size_t left = in_flight_.size(); left > 0; --left)
-    load_.record_error(error);
+  for (InFlight& request : in_flight_) {
+    if (!load_.may_retry(error, request.attempts)) {
+      load_.record_error(error);
+      continue;
+    }
+    load_.count_retry(error, request.attempts);
+    ++request.attempts;
+    owed_.push_back(request);
+  }
   in_flight_.clear();
   sent_.clear();
   replies_.clear();

@@ -30,6 +30,28 @@ std::string json_string(const std::string& text) {
   return out + "\"";
 }
 
+// "\"connect\":3,\"timeout\":0,..." for one of the per-kind counts.
+template <class CountOf>
+std::string by_kind_json(CountOf count_of) {
+  std::string out;
+  for (const ErrorKind kind : kAllErrorKinds) {
+    out += (out.empty() ? "" : ",") + std::string("\"") + std::string(to_string(kind)) +
+           "\":" + std::to_string(count_of(kind));
+  }
+  return out;
+}
+
+// "  retries: connect 3, read 2" for the kinds that were retried; nothing if none was.
+std::string retries_line(const Stats& s) {
+  std::string line;
+  for (const ErrorKind kind : kAllErrorKinds) {
+    if (s.retries_of(kind) == 0) continue;
+    line += (line.empty() ? "  retries: " : ", ") + std::string(to_string(kind)) + " " +
+            std::to_string(s.retries_of(kind));
+  }
+  return line.empty() ? line : line + "\n";
+}
+
 std::string latency_line(const Histogram& latency) {
   auto ms = [](std::uint64_t us) { return fixed(static_cast<double>(us) / 1000.0, 3) + " ms"; };
   return "  p50 " + ms(latency.percentile(50)) + "   p90 " + ms(latency.percentile(90)) +
@@ -59,7 +81,8 @@ void print_summary(std::ostream& out, const Options& options, const RunResult& r
       << (options.mode == Mode::kStream ? ", pipeline " + std::to_string(options.pipeline) : "")
       << ", " << options.threads << " thread(s), " << options.host << ":" << options.port << "\n";
   out << "  requests " << s.requests << "   ok " << s.ok << "   failed " << s.failed()
-      << "   retried " << s.retried << "\n";
+      << "   retried " << s.retried << "\n"
+      << retries_line(s);
   for (const ErrorKind kind : kAllErrorKinds) {
     const std::size_t k = static_cast<std::size_t>(kind);
     if (s.errors[k] == 0) continue;
@@ -74,19 +97,17 @@ void print_summary(std::ostream& out, const Options& options, const RunResult& r
 void print_json(std::ostream& out, const Options& options, const RunResult& result) {
   const Stats& s = result.stats;
   const Histogram& h = s.latency;
-  std::string by_kind;
-  for (const ErrorKind kind : kAllErrorKinds) {
-    by_kind += (by_kind.empty() ? "" : ",") + std::string("\"") + std::string(to_string(kind)) +
-               "\":" + std::to_string(s.errors_of(kind));
-  }
+  const std::string by_kind = by_kind_json([&](ErrorKind kind) { return s.errors_of(kind); });
+  const std::string retries = by_kind_json([&](ErrorKind kind) { return s.retries_of(kind); });
   out << "{\"requests\":" << s.requests << ",\"ok\":" << s.ok << ",\"errors\":" << s.failed()
       << ",\"mismatches\":" << s.errors_of(ErrorKind::kMismatch) << ",\"retried\":" << s.retried
-      << ",\"errors_by_kind\":{" << by_kind << "},\"wall_s\":" << fixed(result.wall_s, 6)
-      << ",\"rps\":" << fixed(result.rps(), 1) << ",\"p50_us\":" << h.percentile(50)
-      << ",\"p90_us\":" << h.percentile(90) << ",\"p99_us\":" << h.percentile(99)
-      << ",\"p999_us\":" << h.percentile(99.9) << ",\"max_us\":" << h.max()
-      << ",\"min_us\":" << h.min() << ",\"mean_us\":" << fixed(h.mean(), 1)
-      << ",\"settings\":" << settings_json(options) << "}\n";
+      << ",\"errors_by_kind\":{" << by_kind << "},\"retries_by_kind\":{" << retries
+      << "},\"wall_s\":" << fixed(result.wall_s, 6) << ",\"rps\":" << fixed(result.rps(), 1)
+      << ",\"p50_us\":" << h.percentile(50) << ",\"p90_us\":" << h.percentile(90)
+      << ",\"p99_us\":" << h.percentile(99) << ",\"p999_us\":" << h.percentile(99.9)
+      << ",\"max_us\":" << h.max() << ",\"min_us\":" << h.min()
+      << ",\"mean_us\":" << fixed(h.mean(), 1) << ",\"settings\":" << settings_json(options)
+      << "}\n";
 }
 
 std::string progress_line(std::uint64_t finished, std::uint64_t limit, std::uint64_t failed,

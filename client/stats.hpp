@@ -18,11 +18,14 @@ struct Stats {
   std::uint64_t ok = 0;
   std::array<std::uint64_t, kErrorKinds> errors{};
   std::array<std::string, kErrorKinds> first_error;  // a sample message per kind, for humans
-  std::uint64_t retried = 0;  // requests whose connect needed at least one retry
-  Histogram latency;          // successful requests only, in microseconds
+  std::uint64_t retried = 0;                         // requests that needed at least one retry
+  // Retries by the kind of failure that caused them: a request retried twice counts twice.
+  std::array<std::uint64_t, kErrorKinds> retries{};
+  Histogram latency;  // successful requests only, in microseconds
 
   std::uint64_t failed() const { return requests - ok; }
   std::uint64_t errors_of(ErrorKind kind) const { return errors[static_cast<std::size_t>(kind)]; }
+  std::uint64_t retries_of(ErrorKind kind) const { return retries[static_cast<std::size_t>(kind)]; }
   void merge(const Stats& other);
 };
 

@@ -44,6 +44,15 @@ void ThreadLoad::record_error(const ClientError& error) {
   if (options.verbose) print_line_(book_error_line(error));
 }
 
+bool ThreadLoad::may_retry(const ClientError& error, unsigned attempts) const {
+  return error.kind() != ErrorKind::kMismatch && attempts <= retry.retries;
+}
+
+void ThreadLoad::count_retry(const ClientError& error, unsigned attempts) {
+  ++stats.retries[static_cast<std::size_t>(error.kind())];
+  if (attempts == 1) ++stats.retried;
+}
+
 void ThreadLoad::publish_progress() {
   dispenser.finished.fetch_add(stats.requests - published_.requests, std::memory_order_relaxed);
   dispenser.failed.fetch_add(stats.failed() - published_.failed, std::memory_order_relaxed);

@@ -30,7 +30,7 @@ class ThreadLoad {
   const runtime::SocketAddress& address;  // resolved once, before the threads start
   Dispenser& dispenser;                   // shared by every thread: where requests come from
   const Timeouts timeouts;                // --connect-timeout-ms and --timeout-ms
-  const RetryPolicy retry;                // --retries
+  const RetryPolicy retry;                // --retries, for any failed attempt
   Stats stats;                            // this thread's counts, merged by run_load
 
   // Whether a claimed request may go out now. Closed loop (no --rate): always, and the
@@ -54,6 +54,14 @@ class ThreadLoad {
   // with -v.
   void record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply);
   void record_error(const ClientError& error);
+  // Whether a request that has made `attempts` attempts, the last failing with `error`, gets
+  // another. Every request of PROTOCOL.md is idempotent, so any failure of the exchange is
+  // worth one (connect, timeout, read, write, protocol), but a mismatch is not: a wrong
+  // answer is an answer, and retrying it would hide the server bug the run is there to find.
+  bool may_retry(const ClientError& error, unsigned attempts) const;
+  // Counts the retry `may_retry` granted, by the failure's kind; a request's first retry
+  // also counts it as retried.
+  void count_retry(const ClientError& error, unsigned attempts);
   // Hands the counts recorded since the last call to the progress line. Once per batch of
   // replies, not per request: the counters are shared by every thread, and a write to one
   // moves its cache line between cores.

@@ -1,0 +1,250 @@
+// client patterns: --retries for any failed attempt, the run's circuit breaker (--breaker)
+// and the --svg chart, black-box through client::run against servers written here that
+// fail on purpose: they reset connections, stall, or refuse until they recover. Each
+// server counts what it saw (connections, requests) so that a test can check the client's
+// counts against the server's, not against a clock. Everything is on 127.0.0.1, port 0.
+//
+// A server runs on its own Executor thread and stops when a channel its accept loop races
+// against is closed; the Executor's end cancels the handlers still waiting (a stall's).
+#include <doctest/doctest.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/run.hpp"
+#include "data_layer/data.hpp"
+#include "data_layer/exchange_mode.hpp"
+#include "runtime/channel.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/sleep.hpp"
+#include "runtime/tcp_listener.hpp"
+#include "runtime/tcp_receiver.hpp"
+#include "runtime/tcp_sender.hpp"
+#include "runtime/when_any.hpp"
+#include "tests/refused_port.hpp"
+#include "tests/watchdog.hpp"
+
+using runtime::Task;
+
+namespace {
+
+enum class Flaw {
+  kResetEvery,     // every n-th request (counted over the server) resets its connection
+  kStallFirst,     // the first n connections read requests and never answer
+  kResetAtAccept,  // every connection is reset as soon as it is accepted
+  kResetFirst,     // the first n connections are reset at accept; later ones are served
+};
+
+struct Flawed {
+  data_layer::Mode mode;  // oneshot: greeting, then close; stream: echo every frame
+  Flaw flaw;
+  int n = 0;
+};
+
+// Closing a socket whose linger time is zero sends a reset instead of a FIN: the client
+// sees ECONNRESET, the failure a crashed or overloaded server gives.
+void reset(runtime::TcpStream& stream) {
+  const linger now{1, 0};
+  ::setsockopt(stream.fd(), SOL_SOCKET, SO_LINGER, &now, sizeof now);
+}
+
+// What a server counts; the test reads it once the client is done, hence atomics.
+struct Counts {
+  std::atomic<int> accepted{0};
+  std::atomic<int> requests{0};  // frames read, over every connection
+};
+
+Task<void> serve_one(runtime::TcpStream stream, Flawed how, int connection, Counts& counts) {
+  if (how.flaw == Flaw::kResetAtAccept || (how.flaw == Flaw::kResetFirst && connection < how.n)) {
+    reset(stream);
+    co_return;
+  }
+  const bool stall = how.flaw == Flaw::kStallFirst && connection < how.n;
+  runtime::TcpReceiver receiver(stream.socket());
+  for (;;) {
+    auto request = co_await receiver.read_frame();
+    if (!request) co_return;
+    const int seen = ++counts.requests;
+    if (how.flaw == Flaw::kResetEvery && seen % how.n == 0) {
+      reset(stream);
+      co_return;
+    }
+    if (stall) continue;  // read, never answered
+    if (how.mode == data_layer::Mode::kOneshot) {
+      co_await runtime::TcpSender(stream.socket(), std::string_view(data_layer::kGreeting));
+      co_return;
+    }
+    const data_layer::Bytes echo = data_layer::serialize(*request);
+    co_await runtime::TcpSender(stream.socket(), data_layer::ByteView(echo));
+  }
+}
+
+Task<void> accept_loop(runtime::TcpListener& listener, Flawed how, Counts& counts) {
+  for (;;) {
+    runtime::TcpStream stream = co_await listener.accept();
+    const int connection = counts.accepted++;
+    (void)runtime::spawn(serve_one(std::move(stream), how, connection, counts));  // detached
+  }
+}
+
+class FlawedServer {
+ public:
+  explicit FlawedServer(Flawed how)
+      : listener_(runtime::TcpListener::bind(runtime::SocketAddress::resolve("127.0.0.1", 0))),
+        port_(listener_->local_address().port()),
+        thread_("the flawed server", [this, how] { serve(how); }) {}
+  ~FlawedServer() {
+    stop_.close();
+    thread_.join();
+  }
+  std::string port() const { return std::to_string(port_); }
+  int accepted() const { return counts_.accepted.load(); }
+  int requests() const { return counts_.requests.load(); }
+
+ private:
+  // The listener is moved in after the executor exists, so it closes first: a socket must
+  // not outlive the reactor it registered with.
+  void serve(Flawed how) {
+    runtime::Executor executor;
+    runtime::TcpListener listener = std::move(*listener_);
+    executor.block_on(runtime::when_any(stop_.recv(), accept_loop(listener, how, counts_)));
+  }
+
+  std::optional<runtime::TcpListener> listener_;  // bound here, so port() is known at once
+  std::uint16_t port_;
+  runtime::Channel<int> stop_{1};
+  Counts counts_;
+  test::JoinedThread thread_;  // last: it starts once everything above exists
+};
+
+struct Ran {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+Ran run_client(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int status = test::bounded("the client's run to end", [&] {
+    return client::run(args, client::Output{out, err, false});
+  });
+  return {status, out.str(), err.str()};
+}
+
+// One JSON line's value for `key`, looked up inside the object `within` when given (the
+// per-kind objects share their keys).
+double json_number(const std::string& line, const std::string& key,
+                   const std::string& within = "") {
+  std::string scope = line;
+  if (!within.empty()) {
+    const auto open = line.find("\"" + within + "\":{");
+    if (open == std::string::npos) return -1;
+    scope = line.substr(open, line.find('}', open) - open);
+  }
+  const std::string marker = "\"" + key + "\":";
+  const auto at = scope.find(marker);
+  if (at == std::string::npos) return -1;
+  return std::stod(scope.substr(at + marker.size()));
+}
+
+double retries(const std::string& line, const std::string& kind) {
+  return json_number(line, kind, "retries_by_kind");
+}
+
+double errors(const std::string& line, const std::string& kind) {
+  return json_number(line, kind, "errors_by_kind");
+}
+
+double all_retries(const std::string& line) {
+  double sum = 0;
+  for (const char* kind : {"connect", "timeout", "read", "write", "protocol", "mismatch"})
+    sum += retries(line, kind);
+  return sum;
+}
+
+std::string run_json(std::vector<std::string> args, int expected_status) {
+  args.push_back("--json");
+  const Ran ran = run_client(args);
+  CHECK(ran.status == expected_status);
+  REQUIRE(!ran.out.empty());
+  CHECK(ran.out.find('\n') == ran.out.size() - 1);  // exactly one line
+  return ran.out;
+}
+
+}  // namespace
+
+TEST_CASE("client patterns: a dead port with --retries counts every connect retry") {
+  const test::RefusedPort nobody;
+  const auto oneshot = run_json(
+      {"--port", nobody.port(), "--requests", "5", "--concurrency", "1", "--retries", "2"}, 1);
+  CHECK(errors(oneshot, "connect") == 5);
+  CHECK(retries(oneshot, "connect") == 10);
+  CHECK(json_number(oneshot, "retried") == 5);
+  const auto stream = run_json({"--port", nobody.port(), "--mode", "stream", "--requests", "4",
+                                "--concurrency", "1", "--retries", "2"},
+                               1);
+  CHECK(errors(stream, "connect") == 4);
+  CHECK(retries(stream, "connect") == 8);
+  const Ran summary = run_client(
+      {"--port", nobody.port(), "--requests", "2", "--concurrency", "1", "--retries", "1"});
+  CHECK(summary.out.find("retries: connect 2") != std::string::npos);
+}
+
+TEST_CASE(
+    "client patterns: a server that resets every third request costs read retries, not requests") {
+  FlawedServer server({data_layer::Mode::kOneshot, Flaw::kResetEvery, 3});
+  const auto line = run_json(
+      {"--port", server.port(), "--requests", "20", "--concurrency", "4", "--retries", "3"}, 0);
+  CHECK(json_number(line, "ok") == 20);
+  CHECK(json_number(line, "requests") == 20);
+  // Every connection but the 20 that were answered was reset, and each reset is a retry.
+  CHECK(all_retries(line) == server.accepted() - 20);
+  CHECK(retries(line, "read") + retries(line, "write") == server.accepted() - 20);
+  CHECK(retries(line, "read") > 0);
+  // Without retries the same server fails requests instead.
+  const auto plain =
+      run_json({"--port", server.port(), "--requests", "9", "--concurrency", "1"}, 1);
+  CHECK(json_number(plain, "errors") == 3);
+  CHECK(all_retries(plain) == 0);
+}
+
+TEST_CASE("client patterns: a server that stalls costs timeout retries") {
+  FlawedServer oneshot_server({data_layer::Mode::kOneshot, Flaw::kStallFirst, 1});
+  const auto oneshot = run_json({"--port", oneshot_server.port(), "--requests", "3",
+                                 "--concurrency", "1", "--timeout-ms", "100", "--retries", "1"},
+                                0);
+  CHECK(json_number(oneshot, "ok") == 3);
+  CHECK(retries(oneshot, "timeout") == 1);
+  CHECK(json_number(oneshot, "retried") == 1);
+  FlawedServer stream_server({data_layer::Mode::kStream, Flaw::kStallFirst, 1});
+  const auto stream =
+      run_json({"--port", stream_server.port(), "--mode", "stream", "--requests", "6",
+                "--concurrency", "1", "--pipeline", "3", "--timeout-ms", "100", "--retries", "1"},
+               0);
+  CHECK(json_number(stream, "ok") == 6);
+  CHECK(retries(stream, "timeout") == 3);  // the first window, owed on the stalled connection
+  CHECK(stream_server.accepted() == 2);
+}
+
+TEST_CASE("client patterns: stream mode sends the owed requests again, each answered once") {
+  FlawedServer server({data_layer::Mode::kStream, Flaw::kResetEvery, 7});
+  const auto line = run_json({"--port", server.port(), "--mode", "stream", "--requests", "200",
+                              "--concurrency", "2", "--pipeline", "8", "--retries", "5"},
+                             0);
+  // Every reply was the exact echo of its request (a wrong one is a mismatch), and every
+  // request was settled once: a reply the dropped connection still brought is never read.
+  CHECK(json_number(line, "ok") == 200);
+  CHECK(json_number(line, "requests") == 200);
+  CHECK(json_number(line, "mismatches") == 0);
+  CHECK(all_retries(line) > 0);
+  CHECK(json_number(line, "retried") <= all_retries(line));
+  CHECK(server.accepted() > 2);  // the resets made it reconnect
+  // The server read every request at least once, and the re-sent ones again.
+  CHECK(server.requests() >= 200 + server.accepted() - 2);
+}
