@@ -88,8 +88,8 @@ Task<void> Pipe::ensure_connected() {
   unsigned retries = 0;
   std::optional<ClientError> error;
   try {
-    connection_ =
-        co_await Connection::open(load_.address, load_.timeouts.connect, load_.retry, retries);
+    connection_ = co_await Connection::open(load_.targets[target_], load_.timeouts.connect,
+                                            load_.retry, retries);
   } catch (const ClientError& caught) {
     error = caught;
   }
@@ -126,9 +126,9 @@ bool Pipe::settle_oldest(Clock::time_point now) {
   in_flight_.pop_front();
   sent_.pop_oldest();
   if (mismatch) {
-    load_.record_error(*mismatch);
+    load_.record_error(*mismatch, target_);
   } else {
-    load_.record_ok(done.start, now, text_of(request));  // the reply's text too
+    load_.record_ok(done.start, now, text_of(request), target_);  // the reply's text too
   }
   return true;
 }
@@ -137,7 +137,7 @@ bool Pipe::settle_oldest(Clock::time_point now) {
 // opens a fresh connection.
 void Pipe::fail_all(const ClientError& error) {
   for (std::size_t left = in_flight_.size(); left > 0; --left)
-    load_.record_error(error);
+    load_.record_error(error, target_);
   in_flight_.clear();
   sent_.clear();
   replies_.clear();
