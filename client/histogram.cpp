@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 namespace client {
 
@@ -59,6 +60,50 @@ std::uint64_t Histogram::percentile(double percent) const {
     if (seen >= rank) return std::min(highest_in(i), max_);
   }
   return max_;
+}
+
+std::vector<Histogram::Bucket> Histogram::buckets() const {
+  std::vector<Bucket> held;
+  for (std::size_t i = 0; i < kBuckets; ++i)
+    if (counts_[i] > 0) held.push_back({highest_in(i), counts_[i]});
+  return held;
+}
+
+std::string Histogram::to_json() const {
+  std::string text = "[";
+  for (const Bucket& bucket : buckets()) {
+    if (text.size() > 1) text += ',';
+    text += '[' + std::to_string(bucket.value_us) + ',' + std::to_string(bucket.count) + ']';
+  }
+  return text + ']';
+}
+
+Histogram Histogram::from_buckets(const std::vector<Bucket>& buckets, std::uint64_t min,
+                                  std::uint64_t max, std::uint64_t sum) {
+  Histogram histogram;
+  std::size_t previous = 0;
+  for (const Bucket& bucket : buckets) {
+    const std::size_t index = index_of(bucket.value_us);
+    const std::string at = "histogram bucket " + std::to_string(bucket.value_us);
+    if (highest_in(index) != bucket.value_us)
+      throw std::invalid_argument(at + ": not the highest value of a bucket");
+    if (histogram.count_ > 0 && index <= previous)
+      throw std::invalid_argument(at + ": buckets must be in ascending order, each once");
+    if (bucket.count == 0) throw std::invalid_argument(at + ": a count of 0");
+    histogram.counts_[index] = bucket.count;
+    histogram.count_ += bucket.count;
+    previous = index;
+  }
+  if (histogram.count_ == 0) return histogram;
+  if (min > max || index_of(min) != index_of(buckets.front().value_us) ||
+      index_of(max) != index_of(buckets.back().value_us)) {
+    throw std::invalid_argument("min " + std::to_string(min) + " and max " + std::to_string(max) +
+                                " do not lie in the histogram's first and last buckets");
+  }
+  histogram.min_ = min;
+  histogram.max_ = max;
+  histogram.sum_ = sum;
+  return histogram;
 }
 
 namespace {

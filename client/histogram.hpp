@@ -28,6 +28,25 @@ class Histogram {
   // highest value of its bucket (never above max(), which is exact). 0 when empty.
   std::uint64_t percentile(double percent) const;
 
+  // The buckets that hold values, lowest first, each named by the highest value it holds:
+  // what the JSON line carries (as to_json()), so that the runs of several clients can be
+  // merged into one histogram (merge.hpp) and their percentiles read from it.
+  struct Bucket {
+    std::uint64_t value_us;  // the highest value of the bucket
+    std::uint64_t count;
+    bool operator==(const Bucket&) const = default;
+  };
+  std::vector<Bucket> buckets() const;
+  // "[[value_us,count],...]", buckets() in JSON: empty buckets left out, so a run's line
+  // grows with the spread of its latencies, not with the range the histogram covers.
+  std::string to_json() const;
+  // The histogram that buckets() came from, given the exact min, max and sum the buckets
+  // cannot carry. Throws std::invalid_argument if the buckets are not ascending, a count is
+  // 0, a value is not the highest of its bucket, or min and max do not lie in the first and
+  // last bucket: only what buckets() could have produced is taken.
+  static Histogram from_buckets(const std::vector<Bucket>& buckets, std::uint64_t min,
+                                std::uint64_t max, std::uint64_t sum);
+
   // A few lines of text, one per power-of-two range that holds values: the range in
   // microseconds, a bar, the count and its share (docs/CLIENT.md shows one).
   std::string render(int bar_width = 40) const;

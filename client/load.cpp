@@ -32,22 +32,36 @@ Task<void> drive(ThreadLoad& load, std::size_t lanes) {
     co_await handle;
 }
 
-Stats run_thread(const Options& options, const runtime::SocketAddress& address,
-                 Dispenser& dispenser, const PrintLine& print_line, std::size_t lanes) {
-  ThreadLoad load(options, address, dispenser, print_line);
+struct ThreadStats {
+  Stats total;
+  std::vector<Stats> by_target;
+};
+
+ThreadStats run_thread(const Options& options, const std::vector<runtime::SocketAddress>& targets,
+                       Dispenser& dispenser, const PrintLine& print_line, std::size_t thread,
+                       std::size_t threads, std::size_t lanes) {
+  ThreadLoad load(options, targets, dispenser, print_line, thread, threads);
   {
     runtime::Executor executor;
     executor.block_on(drive(load, lanes));
   }
-  return std::move(load.stats);
+  return {std::move(load.stats), std::move(load.by_target)};
+}
+
+void merge_into(LoadStats& total, const ThreadStats& thread) {
+  total.total.merge(thread.total);
+  if (total.by_target.size() < thread.by_target.size())
+    total.by_target.resize(thread.by_target.size());
+  for (std::size_t i = 0; i < thread.by_target.size(); ++i)
+    total.by_target[i].merge(thread.by_target[i]);
 }
 
 }  // namespace
 
-Stats run_load(const Options& options, const runtime::SocketAddress& address, Dispenser& dispenser,
-               const PrintLine& print_line) {
+LoadStats run_load(const Options& options, const std::vector<runtime::SocketAddress>& targets,
+                   Dispenser& dispenser, const PrintLine& print_line) {
   const std::size_t threads = std::max<std::size_t>(options.threads, 1);
-  std::vector<Stats> per_thread(threads);
+  std::vector<ThreadStats> per_thread(threads);
   // A thread cannot throw to its creator: what escapes a thread is carried over and rethrown
   // here once every thread is joined.
   std::vector<std::exception_ptr> escaped(threads);
@@ -57,16 +71,16 @@ Stats run_load(const Options& options, const runtime::SocketAddress& address, Di
     const std::size_t lanes = options.concurrency / threads + (t < options.concurrency % threads);
     pool.emplace_back([&, t, lanes] {
       try {
-        per_thread[t] = run_thread(options, address, dispenser, print_line, lanes);
+        per_thread[t] = run_thread(options, targets, dispenser, print_line, t, threads, lanes);
       } catch (...) {
         escaped[t] = std::current_exception();
       }
     });
   }
-  Stats total;
+  LoadStats total;
   for (std::size_t t = 0; t < threads; ++t) {
     pool[t].join();
-    total.merge(per_thread[t]);
+    merge_into(total, per_thread[t]);
   }
   for (const auto& error : escaped)
     if (error) std::rethrow_exception(error);

@@ -9,12 +9,13 @@
 //   stream lane   one connection, up to --pipeline requests in flight on it, each reply
 //                 checked against the request it answers (stream_lane.hpp, pipe.hpp)
 //
-// Stats are per thread (no locks) and merged here at the end; only the progress counters
-// are shared atomics.
+// Stats (and their split by target) are per thread (no locks) and merged here at the end;
+// only the progress counters are shared atomics.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "client/dispenser.hpp"
 #include "client/options.hpp"
@@ -26,9 +27,16 @@ namespace client {
 // Prints one of the book's -v lines (report.hpp makes them); called from every thread.
 using PrintLine = std::function<void(const std::string&)>;
 
-// Runs the whole load described by `options` (already resolve()d) against `address`, on
-// options.threads threads, and returns the merged statistics. Blocks the caller until done.
-Stats run_load(const Options& options, const runtime::SocketAddress& address, Dispenser& dispenser,
-               const PrintLine& print_line);
+// What run_load found: the totals, and the same split by target when there are several.
+struct LoadStats {
+  Stats total;
+  std::vector<Stats> by_target;  // in options.targets' order; empty with one target
+};
+
+// Runs the whole load described by `options` (already resolve()d) against `targets` (one
+// address per options.targets, round-robin as targets.hpp says), on options.threads
+// threads, and returns the merged statistics. Blocks the caller until done.
+LoadStats run_load(const Options& options, const std::vector<runtime::SocketAddress>& targets,
+                   Dispenser& dispenser, const PrintLine& print_line);
 
 }  // namespace client

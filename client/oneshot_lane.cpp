@@ -14,12 +14,12 @@ namespace {
 // the failure instead of throwing it, so that the caller can wait out a backoff (a co_await
 // may not sit in a catch handler).
 runtime::Task<std::optional<ClientError>> attempt(ThreadLoad& load, std::uint64_t index,
-                                                  Clock::time_point start) {
+                                                  std::size_t target, Clock::time_point start) {
   try {
     const std::string reply =
-        co_await send_data(load.address, load.make_request(index), load.timeouts);
+        co_await send_data(load.targets[target], load.make_request(index), load.timeouts);
     check_greeting(reply);
-    load.record_ok(start, Clock::now(), reply);
+    load.record_ok(start, Clock::now(), reply, target);
     co_return std::nullopt;
   } catch (const ClientError& error) {
     co_return error;
@@ -34,11 +34,14 @@ runtime::Task<void> oneshot_lane(ThreadLoad& load) {
     // Latency counts from before the first connect (from the schedule, with --rate), so
     // the retries' time is in it, as the caller of a retried request would feel it.
     const Clock::time_point start = load.start_of(*claim, Clock::now());
+    // A retry goes to the same target: a request's place in the split does not move.
+    const std::size_t target = load.target_of(claim->index);
     for (unsigned attempts = 1;; ++attempts) {
-      const std::optional<ClientError> failure = co_await attempt(load, claim->index, start);
+      const std::optional<ClientError> failure =
+          co_await attempt(load, claim->index, target, start);
       if (!failure) break;
       if (!load.may_retry(*failure, attempts)) {
-        load.record_error(*failure);
+        load.record_error(*failure, target);
         break;
       }
       load.count_retry(*failure, attempts);

@@ -52,11 +52,17 @@ const cli::FlagTable<Options>& flags() {
   static const cli::FlagTable<Options> table{
       .valued =
           {
-              {"--host", [](Options& o, std::string_view v) { o.host = v; }},
+              {"--host",
+               [](Options& o, std::string_view v) {
+                 o.host = v;
+                 o.host_or_port_given = true;
+               }},
               {"--port",
                [](Options& o, std::string_view v) {
                  o.port = parse_number<std::uint16_t>("--port", v, 1, 65535);
+                 o.host_or_port_given = true;
                }},
+              {"--target", [](Options& o, std::string_view v) { add_targets(v, o.targets); }},
               {"--mode", [](Options& o, std::string_view v) { o.mode = cli::parse_mode(v); }},
               {"--requests",
                [](Options& o, std::string_view v) {
@@ -111,10 +117,18 @@ Options parse_options(std::span<const std::string> args) {
   Options options;
   const std::vector<std::string_view> views(args.begin(), args.end());
   cli::parse_flags(views, flags(), options);
+  if (!options.targets.empty()) {
+    if (options.host_or_port_given) {
+      throw UsageError("--target replaces --host and --port: give the servers as --target only");
+    }
+    options.host = options.targets.front().host;
+    options.port = options.targets.front().port;
+  }
   return options;
 }
 
 Options resolve(Options options) {
+  if (options.targets.empty()) options.targets.push_back({options.host, options.port});
   const bool counted = options.duration_s == 0 || options.requests_given;
   if (options.duration_s > 0 && options.rate > 0 && !options.requests_given) {
     options.requests = static_cast<std::uint64_t>(std::ceil(options.rate * options.duration_s));
@@ -145,6 +159,9 @@ By default: the book's client, 4,000 oneshot requests all in flight at once.
 
   --host H                server address or name (127.0.0.1)
   --port P                server port (7878)
+  --target HOST:PORT      a server, instead of --host and --port; give it again (or a
+                          comma list) for several: connections go round-robin over them
+                          and the report has a line per target. IPv6: [::1]:PORT
   --mode M                oneshot (one request per connection) or stream (keep-alive)
   --requests N            requests to send (4000)
   --concurrency C         oneshot: requests in flight (all); stream: connections (32)

@@ -11,8 +11,10 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cli/flags.hpp"
+#include "client/targets.hpp"
 #include "data_layer/exchange_mode.hpp"
 
 namespace client {
@@ -23,6 +25,10 @@ using data_layer::Mode;  // the two exchange modes of docs/PROTOCOL.md
 struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 7878;
+  // --target, in order; resolve() makes it {host:port} when none was given, so the run
+  // always has at least one. With --target, host and port are the first one's.
+  std::vector<Target> targets;
+  bool host_or_port_given = false;  // --target replaces both: giving both is a usage error
   Mode mode = Mode::kOneshot;
   std::uint64_t requests = 4000;
   bool requests_given = false;  // with --duration, an explicit --requests still caps the run

@@ -109,7 +109,7 @@ void Pipe::close_write() {
 // is not retried on its own: a failed connect fails the attempt of every request on it,
 // which fail_all() retries as any other failure.
 Task<void> Pipe::ensure_connected() {
-  connection_ = co_await Connection::open(load_.address, load_.timeouts.connect);
+  connection_ = co_await Connection::open(load_.targets[target_], load_.timeouts.connect);
 }
 
 // Settles every reply already in the buffer, oldest request first; returns how many. A
@@ -141,9 +141,9 @@ bool Pipe::settle_oldest(Clock::time_point now) {
   in_flight_.pop_front();
   sent_.pop_oldest();
   if (mismatch) {
-    load_.record_error(*mismatch);
+    load_.record_error(*mismatch, target_);
   } else {
-    load_.record_ok(done.start, now, text_of(request));  // the reply's text too
+    load_.record_ok(done.start, now, text_of(request), target_);  // the reply's text too
   }
   return true;
 }
@@ -154,7 +154,7 @@ bool Pipe::settle_oldest(Clock::time_point now) {
 void Pipe::fail_all(const ClientError& error) {
   for (InFlight& request : in_flight_) {
     if (!load_.may_retry(error, request.attempts)) {
-      load_.record_error(error);
+      load_.record_error(error, target_);
       continue;
     }
     load_.count_retry(error, request.attempts);

@@ -30,7 +30,7 @@ namespace client {
 
 class Pipe {
  public:
-  explicit Pipe(ThreadLoad& load) : load_(load) {}
+  explicit Pipe(ThreadLoad& load) : load_(load), target_(load.next_lane_target()) {}
 
   // Claimed, to go out in the next send().
   std::vector<Dispenser::Claim> batch;
@@ -67,6 +67,7 @@ class Pipe {
   ClientError closed_before_reply() const;
 
   ThreadLoad& load_;
+  const std::size_t target_;  // the lane's server, for every connection it opens (targets.hpp)
   // Empty before the first send() and after a failure; the buffers below outlive it, so
   // that once the run is warm a pipelined request allocates nothing of its own (the
   // in-flight deque takes a block now and then as the window moves).

@@ -12,6 +12,9 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
+// "1.234 ms" for a latency in microseconds.
+std::string ms(std::uint64_t us) { return fixed(static_cast<double>(us) / 1000.0, 3) + " ms"; }
+
 // JSON strings: only the host is user text; escape what JSON forbids raw.
 std::string json_string(const std::string& text) {
   std::string out = "\"";
@@ -53,15 +56,58 @@ std::string retries_line(const Stats& s) {
 }
 
 std::string latency_line(const Histogram& latency) {
-  auto ms = [](std::uint64_t us) { return fixed(static_cast<double>(us) / 1000.0, 3) + " ms"; };
   return "  p50 " + ms(latency.percentile(50)) + "   p90 " + ms(latency.percentile(90)) +
          "   p99 " + ms(latency.percentile(99)) + "   p99.9 " + ms(latency.percentile(99.9)) +
          "   max " + ms(latency.max()) + "\n";
 }
 
+// Where the run went: "127.0.0.1:7878", or "3 targets" (listed further down).
+std::string destination(const Options& o) {
+  if (o.targets.size() > 1) return std::to_string(o.targets.size()) + " targets";
+  return o.targets.empty() ? o.host + ":" + std::to_string(o.port) : o.targets.front().label();
+}
+
+std::string targets_json(const Options& o) {
+  std::string list;
+  for (const Target& target : o.targets)
+    list += (list.empty() ? "" : ",") + json_string(target.label());
+  return "[" + list + "]";
+}
+
+double rate_of(const Stats& stats, double wall_s) {
+  return wall_s > 0 ? static_cast<double>(stats.ok) / wall_s : 0.0;
+}
+
+// One line per target, when there are several: who got what share, and how it fared.
+void print_targets(std::ostream& out, const Options& options, const RunResult& result) {
+  if (result.by_target.size() < 2) return;
+  out << "by target:\n";
+  for (std::size_t i = 0; i < result.by_target.size(); ++i) {
+    const Stats& s = result.by_target[i];
+    out << "  " << options.targets[i].label() << "   ok " << s.ok << "   errors " << s.failed()
+        << "   " << fixed(rate_of(s, result.wall_s), 1) << " ok requests/s   p50 "
+        << ms(s.latency.percentile(50)) << "   p99 " << ms(s.latency.percentile(99)) << "\n";
+  }
+}
+
+std::string per_target_json(const Options& options, const RunResult& result) {
+  std::string list;
+  for (std::size_t i = 0; i < result.by_target.size(); ++i) {
+    const Stats& s = result.by_target[i];
+    list += std::string(list.empty() ? "" : ",") +
+            "{\"target\":" + json_string(options.targets[i].label()) +
+            ",\"requests\":" + std::to_string(s.requests) + ",\"ok\":" + std::to_string(s.ok) +
+            ",\"errors\":" + std::to_string(s.failed()) +
+            ",\"rps\":" + fixed(rate_of(s, result.wall_s), 1) +
+            ",\"p50_us\":" + std::to_string(s.latency.percentile(50)) +
+            ",\"p99_us\":" + std::to_string(s.latency.percentile(99)) + "}";
+  }
+  return "[" + list + "]";
+}
+
 std::string settings_json(const Options& o) {
   return "{\"host\":" + json_string(o.host) + ",\"port\":" + std::to_string(o.port) +
-         ",\"mode\":\"" + std::string(to_string(o.mode)) +
+         ",\"targets\":" + targets_json(o) + ",\"mode\":\"" + std::string(to_string(o.mode)) +
          "\",\"requests\":" + std::to_string(o.requests) +
          ",\"concurrency\":" + std::to_string(o.concurrency) +
          ",\"pipeline\":" + std::to_string(o.pipeline) + ",\"size\":" + std::to_string(o.size) +
@@ -79,7 +125,7 @@ void print_summary(std::ostream& out, const Options& options, const RunResult& r
   out << "client: " << to_string(options.mode) << " mode, " << options.concurrency
       << (options.mode == Mode::kStream ? " connections" : " in flight")
       << (options.mode == Mode::kStream ? ", pipeline " + std::to_string(options.pipeline) : "")
-      << ", " << options.threads << " thread(s), " << options.host << ":" << options.port << "\n";
+      << ", " << options.threads << " thread(s), " << destination(options) << "\n";
   out << "  requests " << s.requests << "   ok " << s.ok << "   failed " << s.failed()
       << "   retried " << s.retried << "\n"
       << retries_line(s);
@@ -91,6 +137,7 @@ void print_summary(std::ostream& out, const Options& options, const RunResult& r
   }
   out << "  wall " << fixed(result.wall_s, 3) << " s   " << fixed(result.rps(), 1)
       << " ok requests/s\n";
+  print_targets(out, options, result);
   out << "latency of successful requests:\n" << latency_line(s.latency) << s.latency.render();
 }
 
@@ -106,8 +153,9 @@ void print_json(std::ostream& out, const Options& options, const RunResult& resu
       << ",\"p50_us\":" << h.percentile(50) << ",\"p90_us\":" << h.percentile(90)
       << ",\"p99_us\":" << h.percentile(99) << ",\"p999_us\":" << h.percentile(99.9)
       << ",\"max_us\":" << h.max() << ",\"min_us\":" << h.min()
-      << ",\"mean_us\":" << fixed(h.mean(), 1) << ",\"settings\":" << settings_json(options)
-      << "}\n";
+      << ",\"mean_us\":" << fixed(h.mean(), 1) << ",\"histogram\":" << h.to_json();
+  if (result.by_target.size() > 1) out << ",\"per_target\":" << per_target_json(options, result);
+  out << ",\"settings\":" << settings_json(options) << "}\n";
 }
 
 std::string progress_line(std::uint64_t finished, std::uint64_t limit, std::uint64_t failed,

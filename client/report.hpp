@@ -9,6 +9,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "client/error.hpp"
 #include "client/options.hpp"
@@ -18,6 +19,7 @@ namespace client {
 
 struct RunResult {
   Stats stats;
+  std::vector<Stats> by_target;  // options.targets' order, when there are several (load.hpp)
   double wall_s = 0;
   // Successful requests per second of wall time: failures that come back fast (a refused
   // connect) must not look like throughput.

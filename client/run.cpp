@@ -79,9 +79,9 @@ class Progress {
 };
 
 int run_parsed(Options options, Output output) {
-  runtime::SocketAddress address;
+  std::vector<runtime::SocketAddress> targets;
   try {
-    address = runtime::SocketAddress::resolve(options.host, options.port);
+    targets = resolve_targets(options.targets);
   } catch (const std::invalid_argument& error) {
     output.err << "client: " << error.what() << "\n";
     return 2;
@@ -101,7 +101,9 @@ int run_parsed(Options options, Output output) {
   RunResult result;
   {
     Progress progress(output.progress && !options.quiet, output.err, dispenser, start);
-    result.stats = run_load(options, address, dispenser, print_line);
+    LoadStats load = run_load(options, targets, dispenser, print_line);
+    result.stats = std::move(load.total);
+    result.by_target = std::move(load.by_target);
   }
   result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (options.verbose) print_line(book_elapsed_line(result.wall_s));

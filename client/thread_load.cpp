@@ -8,15 +8,25 @@
 
 namespace client {
 
-ThreadLoad::ThreadLoad(const Options& options, const runtime::SocketAddress& address,
-                       Dispenser& dispenser, const PrintLine& print_line)
+ThreadLoad::ThreadLoad(const Options& options, const std::vector<runtime::SocketAddress>& targets,
+                       Dispenser& dispenser, const PrintLine& print_line, std::size_t thread,
+                       std::size_t threads)
     : options(options),
-      address(address),
+      targets(targets),
       dispenser(dispenser),
       timeouts{.connect = options.connect_timeout, .request = options.timeout},
       retry{.retries = options.retries},
+      by_target(targets.size() > 1 ? targets.size() : 0),
       print_line_(print_line),
+      next_lane_(thread),
+      threads_(threads),
       payload_(options.size, 'x') {}
+
+std::size_t ThreadLoad::next_lane_target() {
+  const std::size_t lane = next_lane_;
+  next_lane_ += threads_;
+  return target_of_lane(lane, targets.size());
+}
 
 data_layer::Data ThreadLoad::make_request(std::uint64_t index) {
   return data_layer::Data{static_cast<std::uint32_t>(index), static_cast<std::uint16_t>(index),
@@ -28,19 +38,35 @@ void ThreadLoad::add_request(std::uint64_t index, SentFrames& sent) {
            request_text(index));
 }
 
-void ThreadLoad::record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply) {
-  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - start);
+namespace {
+
+void count_ok(Stats& stats, std::uint64_t latency_us) {
   ++stats.requests;
   ++stats.ok;
-  stats.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0)));
-  if (options.verbose) print_line_(book_result_line(reply));
+  stats.latency.record(latency_us);
 }
 
-void ThreadLoad::record_error(const ClientError& error) {
+void count_error(Stats& stats, const ClientError& error) {
   const auto kind = static_cast<std::size_t>(error.kind());
   ++stats.requests;
   ++stats.errors[kind];
   if (stats.first_error[kind].empty()) stats.first_error[kind] = error.what();
+}
+
+}  // namespace
+
+void ThreadLoad::record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply,
+                           std::size_t target) {
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(now - start);
+  const auto latency_us = static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0));
+  count_ok(stats, latency_us);
+  if (!by_target.empty()) count_ok(by_target[target], latency_us);
+  if (options.verbose) print_line_(book_result_line(reply));
+}
+
+void ThreadLoad::record_error(const ClientError& error, std::size_t target) {
+  count_error(stats, error);
+  if (!by_target.empty()) count_error(by_target[target], error);
   if (options.verbose) print_line_(book_error_line(error));
 }
 

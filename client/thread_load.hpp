@@ -5,9 +5,11 @@
 // none of this needs a lock.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "client/dispenser.hpp"
 #include "client/error.hpp"
@@ -16,6 +18,7 @@
 #include "client/send_data.hpp"
 #include "client/sent_frames.hpp"
 #include "client/stats.hpp"
+#include "client/targets.hpp"
 #include "data_layer/data.hpp"
 #include "runtime/task.hpp"
 
@@ -23,15 +26,31 @@ namespace client {
 
 class ThreadLoad {
  public:
-  ThreadLoad(const Options& options, const runtime::SocketAddress& address, Dispenser& dispenser,
-             const PrintLine& print_line);
+  // `thread` of `threads`: which stream lanes are this thread's (load.hpp), and so which
+  // targets they connect to.
+  ThreadLoad(const Options& options, const std::vector<runtime::SocketAddress>& targets,
+             Dispenser& dispenser, const PrintLine& print_line, std::size_t thread,
+             std::size_t threads);
 
-  const Options& options;                 // the run's flags, already resolve()d
-  const runtime::SocketAddress& address;  // resolved once, before the threads start
-  Dispenser& dispenser;                   // shared by every thread: where requests come from
-  const Timeouts timeouts;                // --connect-timeout-ms and --timeout-ms
-  const RetryPolicy retry;                // --retries, for any failed attempt
-  Stats stats;                            // this thread's counts, merged by run_load
+  const Options& options;  // the run's flags, already resolve()d
+  // One address per target (options.targets), resolved once, before the threads start.
+  const std::vector<runtime::SocketAddress>& targets;
+  Dispenser& dispenser;     // shared by every thread: where requests come from
+  const Timeouts timeouts;  // --connect-timeout-ms and --timeout-ms
+  const RetryPolicy retry;  // --retries, for any failed attempt
+  Stats stats;              // this thread's counts, merged by run_load
+  // The same counts split by target, when there are several (empty for one): this
+  // thread's own, so the hot path shares nothing; run_load merges them too.
+  std::vector<Stats> by_target;
+
+  // Which target a oneshot request connects to (targets.hpp), and its address.
+  std::size_t target_of(std::uint64_t index) const {
+    return target_of_request(index, targets.size());
+  }
+  // For a stream lane as it starts: the target of this thread's next lane. Lane l runs on
+  // thread l % threads, so this thread's k-th lane is lane thread + k * threads. Only how
+  // many lanes ask matters, not their order, so the split over the targets is exact.
+  std::size_t next_lane_target();
 
   // Whether a claimed request may go out now. Closed loop (no --rate): always, and the
   // clock need not be read, which a pipelined run would otherwise do for every request.
@@ -50,10 +69,11 @@ class ThreadLoad {
   // pipelined run makes millions of them (docs/CLIENT.md).
   void add_request(std::uint64_t index, SentFrames& sent);
 
-  // A request answered as it should be, latency from `start` to `now`. `reply` is only read
-  // with -v.
-  void record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply);
-  void record_error(const ClientError& error);
+  // A request answered as it should be, latency from `start` to `now`, by `target`
+  // (0 with one target). `reply` is only read with -v.
+  void record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply,
+                 std::size_t target);
+  void record_error(const ClientError& error, std::size_t target);
   // Whether a request that has made `attempts` attempts, the last failing with `error`, gets
   // another. Every request of PROTOCOL.md is idempotent, so any failure of the exchange is
   // worth one (connect, timeout, read, write, protocol), but a mismatch is not: a wrong
@@ -73,6 +93,8 @@ class ThreadLoad {
   std::string_view request_text(std::uint64_t index);
 
   const PrintLine& print_line_;
+  std::size_t next_lane_;      // the number, over every thread, of this thread's next lane
+  const std::size_t threads_;  // lanes are numbered over this many threads
   struct Published {
     std::uint64_t requests = 0;
     std::uint64_t failed = 0;

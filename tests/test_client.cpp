@@ -698,7 +698,7 @@ TEST_CASE("client: stream mode with pipelining on several threads echoes every r
 TEST_CASE("client: stream latency runs from the write, not from when the lane took the number") {
   // The rule: from the moment the request goes out in closed loop, from its schedule with
   // --rate (so that a stalled server cannot hide its stall).
-  const auto address = loopback(7878);
+  const std::vector<runtime::SocketAddress> targets = {loopback(7878)};
   const client::PrintLine no_lines = [](const std::string&) {};
   const client::Dispenser::Claim claim{0, client::Clock::now() - std::chrono::hours(1)};
   const auto written = client::Clock::now();
@@ -708,7 +708,7 @@ TEST_CASE("client: stream latency runs from the write, not from when the lane to
     if (paced) args.insert(args.end(), {"--rate", "100"});
     const client::Options options = client::resolve(client::parse_options(args));
     client::Dispenser dispenser(options, claim.scheduled);
-    const client::ThreadLoad load(options, address, dispenser, no_lines);
+    const client::ThreadLoad load(options, targets, dispenser, no_lines, 0, 1);
     CHECK(load.start_of(claim, written) == (paced ? claim.scheduled : written));
   }
   // And in a run. Closed loop, one connection, one request in flight: request 1 goes out
