@@ -1,6 +1,6 @@
 // JoinHandle<T>: what spawn() returns. It is itself a future (co_await it from another
 // task, on any executor) and has a blocking get() for synchronous code, the book's recv().
-// Dropping it detaches the task, which runs on regardless.
+// Dropping it detaches the task, which runs on regardless; abort() stops it.
 #pragma once
 
 #include <utility>
@@ -26,10 +26,11 @@ class JoinHandle {
   }
   ~JoinHandle() { reset(); }
 
-  // Ready with the task's output once it finished; rethrows what the task threw, or
-  // TaskCancelled if its executor was destroyed before it finished.
+  // Ready with the task's output once it finished; rethrows what the task threw,
+  // TaskAborted if abort() stopped it first, or TaskCancelled if its executor was
+  // destroyed before it finished.
   Poll<T> poll(Context& cx) {
-    if (!task_->try_join(cx.waker())) return Pending{};
+    if (!poll_finished(cx)) return Pending{};
     if constexpr (std::is_void_v<T>) {
       task_->take_output();
       return Ready{};
@@ -58,6 +59,17 @@ class JoinHandle {
   }
 
   bool is_finished() const { return task_->finished(); }
+
+  // True once the task finished (poll() is then Ready); otherwise cx's waker is woken
+  // when it does. What a TaskSet polls, so that it can take the output of one of many.
+  bool poll_finished(Context& cx) { return task_->try_join(cx.waker()); }
+
+  // Stops the task: its future is destroyed at its next suspension point, on its own
+  // executor's thread (its timers and sockets released there), and poll() then throws
+  // TaskAborted. From any thread, any number of times; no effect once the task finished
+  // (its output stays), nor if the executor is gone (it was cancelled). The handle stays
+  // valid: await it to know the frame is gone. (tests/test_abort.cpp)
+  void abort() { task_->request_abort(); }
 
  private:
   void reset() {

@@ -21,6 +21,12 @@ class TaskCancelled : public std::runtime_error {
   TaskCancelled() : std::runtime_error("task cancelled: its executor shut down first") {}
 };
 
+// What they throw for a task stopped by JoinHandle::abort before it finished.
+class TaskAborted : public std::runtime_error {
+ public:
+  TaskAborted() : std::runtime_error("task aborted") {}
+};
+
 namespace detail {
 
 // The typed part the JoinHandle<T> knows about, without knowing the future's type.
@@ -33,6 +39,7 @@ class TaskWithOutput : public TaskHeader {
   T take_output() {
     std::lock_guard lock(join_lock_);
     if (error_) std::rethrow_exception(error_);
+    if (aborted_) throw TaskAborted();
     if (!output_) throw TaskCancelled();
     if constexpr (!std::is_void_v<T>) return std::move(*output_);
   }
@@ -56,6 +63,10 @@ class SpawnedTask final : public TaskWithOutput<OutputOf<F>> {
 
   static bool poll(TaskHeader* header) {
     auto* self = static_cast<SpawnedTask*>(header);
+    if (header->abort_requested()) {
+      self->abort();
+      return true;
+    }
     WakerRef waker(header->raw_waker());
     Context cx(waker.get());
     std::exception_ptr error;
@@ -73,11 +84,24 @@ class SpawnedTask final : public TaskWithOutput<OutputOf<F>> {
 
   static void cancel(TaskHeader* header) {
     auto* self = static_cast<SpawnedTask*>(header);
+    if (header->abort_requested()) {
+      self->abort();  // asked for before the executor shut down: report that
+      return;
+    }
     self->drop_future();
     self->finish(nullptr);
   }
 
   static void destroy(TaskHeader* header) { delete static_cast<SpawnedTask*>(header); }
+
+  void abort() {
+    drop_future();  // first: the frame's destructors may wake other tasks, or this one
+    {
+      std::lock_guard lock(this->join_lock_);
+      this->aborted_ = true;
+    }
+    this->finish(nullptr);
+  }
 
   void store(Poll<Output>&& poll) {
     std::lock_guard lock(this->join_lock_);

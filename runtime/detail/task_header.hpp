@@ -11,6 +11,11 @@
 // header outlives the future, so a waker woken after the task finished finds the
 // `finished_` flag and does nothing; the run queue it points at is kept alive by the
 // shared_ptr, so waking after the executor is gone is harmless too.
+//
+// Abort (JoinHandle::abort, from any thread) only raises `abort_requested_` and schedules
+// the task: the next poll, on the executor's own thread, destroys the future instead of
+// polling it. So the frame is destroyed at a suspension point, on the thread whose reactor
+// holds its timers and sockets, never while another thread is inside it.
 #pragma once
 
 #include <atomic>
@@ -46,6 +51,13 @@ class TaskHeader {
 
   // The waker's wake_by_ref: queue the task unless it is queued already or finished.
   void schedule();
+  // Any thread: the next poll destroys the future rather than polling it. A task that
+  // finishes first keeps its output. Idempotent.
+  void request_abort() {
+    abort_requested_.store(true, std::memory_order_release);
+    schedule();
+  }
+  bool abort_requested() const { return abort_requested_.load(std::memory_order_acquire); }
   // A raw waker borrowing no reference (for WakerRef); waker() counts one.
   RawWaker raw_waker() { return RawWaker{this, &kWakerVTable}; }
 
@@ -81,12 +93,14 @@ class TaskHeader {
   std::atomic<std::uint32_t> refs_{2};  // the executor's and the JoinHandle's
   std::atomic<bool> scheduled_{false};
   std::atomic<bool> finished_{false};
+  std::atomic<bool> abort_requested_{false};
   bool handle_alive_ = true;  // guarded by join_lock_
 
  protected:
   // Declared last so that the lock packs beside the flags above, in no word of its own.
   SpinLock join_lock_;        // guards the output (in the typed part), joiner_, handle_alive_
   std::exception_ptr error_;  // what the future threw, for the JoinHandle to rethrow
+  bool aborted_ = false;      // guarded by join_lock_: the future was destroyed by an abort
 };
 
 }  // namespace runtime::detail
