@@ -37,7 +37,8 @@ std::optional<double> Value::to_double() const {
   return value;
 }
 
-// A recursive-descent reader over the text, one function per rule of RFC 8259's grammar.
+// A recursive-descent reader over the text, a function per rule of RFC 8259's grammar
+// (arrays and objects share one loop).
 // Each reads its rule from at_ on and leaves at_ just past it, or throws at the first byte
 // that cannot continue it: that is what keeps error offsets at the failing byte.
 class Parser {
@@ -232,28 +233,34 @@ class Parser {
     }
     if (c != 'u') fail("an escape: one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX");
     ++at_;
-    std::uint32_t code = hex4();
-    if (code >= 0xDC00 && code <= 0xDFFF) {
-      at_ = start;
-      fail("a \\u escape that is not a lone low surrogate (\\uDC00-\\uDFFF)");
-    }
+    // A low half alone is refused; a high half must be followed by its low half.
+    const auto not_low = [](std::uint32_t lo, std::uint32_t hi) {
+      return lo < 0xDC00 || hi > 0xDFFF;
+    };
+    std::uint32_t code = hex4(start, "a \\u escape that is not a lone low surrogate", not_low);
     if (code >= 0xD800 && code <= 0xDBFF) {
       const std::size_t low_at = at_;
       expect('\\', "'\\u' and a low surrogate after a high one");
       expect('u', "'\\u' and a low surrogate after a high one");
-      const std::uint32_t low = hex4();
-      if (low < 0xDC00 || low > 0xDFFF) {
-        at_ = low_at;
-        fail("a low surrogate (\\uDC00-\\uDFFF) after a high one");
-      }
-      code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+      const auto low = [](std::uint32_t lo, std::uint32_t hi) {
+        return hi >= 0xDC00 && lo <= 0xDFFF;
+      };
+      const std::uint32_t half =
+          hex4(low_at, "a low surrogate (\\uDC00-\\uDFFF) after a high one", low);
+      code = 0x10000 + ((code - 0xD800) << 10) + (half - 0xDC00);
     }
     append_utf8(code, out);
   }
 
-  std::uint32_t hex4() {
+  // The four hex digits of a \u escape. After each digit, `allowed(lo, hi)` says whether
+  // the code points the digits so far can still become, lo to hi, hold one it takes; once
+  // they cannot, the error is `why` at `escape_at`, before a later digit is even read, so
+  // the offset is never past the digit that decided it (within 3 bytes of it).
+  template <class Allowed>
+  std::uint32_t hex4(std::size_t escape_at, const std::string& why, Allowed allowed) {
     std::uint32_t code = 0;
-    for (int i = 0; i < 4; ++i) {
+    for (unsigned read = 1; read <= 4; ++read) {
+      const unsigned left = 4 - read;
       const char c = peek();
       const int digit = is_digit(c)              ? c - '0'
                         : (c >= 'a' && c <= 'f') ? c - 'a' + 10
@@ -262,6 +269,11 @@ class Parser {
       if (digit < 0) fail("four hex digits after \\u");
       code = code * 16 + static_cast<std::uint32_t>(digit);
       ++at_;
+      const std::uint32_t lo = code << (4 * left), hi = lo | ((1u << (4 * left)) - 1);
+      if (!allowed(lo, hi)) {
+        at_ = escape_at;
+        fail(why);
+      }
     }
     return code;
   }

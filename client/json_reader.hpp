@@ -10,8 +10,10 @@
 // a file of a million '[' must not overflow the stack).
 //
 // An error names the byte offset (from 0) and what was expected there. The offset is never
-// past the first byte at which the text stops being the start of some valid JSON, so a
-// valid text cut short always fails at its very end (fuzz/json_reader.cpp checks both).
+// past the first byte at fault, the first at which the text stops being the start of some
+// valid JSON (a check that needs several bytes, a \u escape pair or a UTF-8 character,
+// names the first of them, at most 3 bytes before), and a valid text cut short fails
+// exactly at its end (fuzz/json_reader.cpp checks both against a reader of its own).
 #pragma once
 
 #include <cstddef>

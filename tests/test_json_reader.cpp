@@ -120,6 +120,9 @@ TEST_CASE("json reader: malformed input fails at the byte at fault, saying what 
       {R"("\uDC00")", 1, "lone low surrogate"},
       {R"("\uD800")", 7, "a low surrogate after a high one"},
       {R"("\uD800\u0041")", 7, "a low surrogate"},
+      // Decided by the digits read so far: named at the escape, before the bad 'x'.
+      {R"("\uDCx")", 1, "lone low surrogate"},
+      {R"("\uD800\u0x")", 7, "a low surrogate"},
       {"\"\xc3\x28\"", 1, "UTF-8"},
       {"\"\xe2\x82\"", 1, "UTF-8"},
       {"\"\xff\"", 1, "UTF-8"},
