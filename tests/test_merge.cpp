@@ -30,7 +30,8 @@ namespace {
 
 using client::ErrorKind;
 
-// A run made by hand: `latencies` are (microseconds, how many requests) pairs, all ok.
+// A run made by hand, for the line print_json() prints of it: ok() adds requests that took
+// one latency, failed() requests that failed with one kind of error.
 struct Made {
   client::Options options = settings();
   client::RunResult result;
