@@ -27,16 +27,21 @@ bool is_merge_flag(std::string_view arg) {
   return arg == "--merge" || arg.starts_with("--merge=");
 }
 
-// A file's whole text; "-" reads `in`. Read whole before any line is merged, so a file
-// that fails halfway prints no partial report.
+// Closes a file for unique_ptr: a function object rather than &std::fclose, since forming
+// a pointer to a standard library function is unspecified.
+struct CloseFile {
+  void operator()(std::FILE* file) const { std::fclose(file); }
+};
+
+// A file's whole text; "-" reads `in`. Nothing is printed before every file has been read
+// and merged, so bad input never leaves a partial report on stdout.
 std::string read_file(const std::string& path, std::istream& in) {
   if (path == "-") {
     std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     if (in.bad()) throw BadInput("cannot read stdin");
     return text;
   }
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                             &std::fclose);
+  const std::unique_ptr<std::FILE, CloseFile> file(std::fopen(path.c_str(), "rb"));
   if (!file)
     throw BadInput("cannot open " + path + ": " + std::strerror(errno) + " (- reads stdin)");
   std::string text;
