@@ -94,11 +94,22 @@ Histogram Histogram::from_buckets(const std::vector<Bucket>& buckets, std::uint6
     histogram.count_ += bucket.count;
     previous = index;
   }
-  if (histogram.count_ == 0) return histogram;
+  if (histogram.count_ == 0) {
+    if (min != 0 || max != 0 || sum != 0)
+      throw std::invalid_argument("min, max and sum must be 0 when the histogram is empty");
+    return histogram;
+  }
   if (min > max || index_of(min) != index_of(buckets.front().value_us) ||
       index_of(max) != index_of(buckets.back().value_us)) {
     throw std::invalid_argument("min " + std::to_string(min) + " and max " + std::to_string(max) +
                                 " do not lie in the histogram's first and last buckets");
+  }
+  // Divided rather than multiplied: count times max may not fit in 64 bits.
+  const std::uint64_t count = histogram.count_;
+  if (sum / count < min || sum / count + (sum % count != 0) > max) {
+    throw std::invalid_argument("sum " + std::to_string(sum) + " is not between " +
+                                std::to_string(count) + " x min " + std::to_string(min) + " and " +
+                                std::to_string(count) + " x max " + std::to_string(max));
   }
   histogram.min_ = min;
   histogram.max_ = max;

@@ -23,6 +23,7 @@ class Histogram {
   std::uint64_t count() const { return count_; }
   std::uint64_t min() const { return count_ ? min_ : 0; }
   std::uint64_t max() const { return max_; }
+  std::uint64_t sum() const { return sum_; }  // exact, so that merged means are too
   double mean() const { return count_ ? static_cast<double>(sum_) / count_ : 0.0; }
   // The value at or below which `percent` of the recorded values lie, reported as the
   // highest value of its bucket (never above max(), which is exact). 0 when empty.
@@ -42,8 +43,10 @@ class Histogram {
   std::string to_json() const;
   // The histogram that buckets() came from, given the exact min, max and sum the buckets
   // cannot carry. Throws std::invalid_argument if the buckets are not ascending, a count is
-  // 0, a value is not the highest of its bucket, or min and max do not lie in the first and
-  // last bucket: only what buckets() could have produced is taken.
+  // 0, a value is not the highest of its bucket (as from a histogram of another layout),
+  // min and max do not lie in the first and last bucket, or the sum is not between count
+  // times min and count times max (all three are 0 when there are no buckets): only what
+  // buckets() could have produced is taken.
   static Histogram from_buckets(const std::vector<Bucket>& buckets, std::uint64_t min,
                                 std::uint64_t max, std::uint64_t sum);
 

@@ -181,7 +181,14 @@ By default: the book's client, 4,000 oneshot requests all in flight at once.
                           time elapsed (on stderr with --json)
   --help                  this text
 
-Exit status: 0 every request succeeded, 1 some failed, 2 bad usage.
+  --merge FILE...         run nothing: merge the lines runs printed with --json (one
+                          or more per file, - for stdin) into one report, or with
+                          --json one line; counts summed, percentiles read from the
+                          summed histograms, wall time the longest run's. Takes no
+                          other option but --json and --quiet
+
+Exit status: 0 every request succeeded, 1 some failed, 2 bad usage (with --merge,
+also a file that cannot be read or merged; the message names the file and line).
 )";
 }
 

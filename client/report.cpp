@@ -90,6 +90,15 @@ void print_targets(std::ostream& out, const Options& options, const RunResult& r
   }
 }
 
+// The fields that rebuild a histogram exactly, for a merge (merge.hpp): the buckets, and the
+// min, max and sum they cannot carry. The mean is for people; the sum keeps merged means
+// exact.
+std::string histogram_json(const Histogram& h) {
+  return "\"max_us\":" + std::to_string(h.max()) + ",\"min_us\":" + std::to_string(h.min()) +
+         ",\"mean_us\":" + fixed(h.mean(), 1) + ",\"sum_us\":" + std::to_string(h.sum()) +
+         ",\"histogram\":" + h.to_json();
+}
+
 std::string per_target_json(const Options& options, const RunResult& result) {
   std::string list;
   for (std::size_t i = 0; i < result.by_target.size(); ++i) {
@@ -100,7 +109,8 @@ std::string per_target_json(const Options& options, const RunResult& result) {
             ",\"errors\":" + std::to_string(s.failed()) +
             ",\"rps\":" + fixed(rate_of(s, result.wall_s), 1) +
             ",\"p50_us\":" + std::to_string(s.latency.percentile(50)) +
-            ",\"p99_us\":" + std::to_string(s.latency.percentile(99)) + "}";
+            ",\"p99_us\":" + std::to_string(s.latency.percentile(99)) + "," +
+            histogram_json(s.latency) + "}";
   }
   return "[" + list + "]";
 }
@@ -132,8 +142,9 @@ void print_summary(std::ostream& out, const Options& options, const RunResult& r
   for (const ErrorKind kind : kAllErrorKinds) {
     const std::size_t k = static_cast<std::size_t>(kind);
     if (s.errors[k] == 0) continue;
-    out << "  " << to_string(kind) << " errors: " << s.errors[k] << "   (e.g. " << s.first_error[k]
-        << ")\n";
+    // A merged run has no sample: the JSON line does not carry one.
+    out << "  " << to_string(kind) << " errors: " << s.errors[k]
+        << (s.first_error[k].empty() ? "" : "   (e.g. " + s.first_error[k] + ")") << "\n";
   }
   out << "  wall " << fixed(result.wall_s, 3) << " s   " << fixed(result.rps(), 1)
       << " ok requests/s\n";
@@ -151,9 +162,8 @@ void print_json(std::ostream& out, const Options& options, const RunResult& resu
       << ",\"errors_by_kind\":{" << by_kind << "},\"retries_by_kind\":{" << retries
       << "},\"wall_s\":" << fixed(result.wall_s, 6) << ",\"rps\":" << fixed(result.rps(), 1)
       << ",\"p50_us\":" << h.percentile(50) << ",\"p90_us\":" << h.percentile(90)
-      << ",\"p99_us\":" << h.percentile(99) << ",\"p999_us\":" << h.percentile(99.9)
-      << ",\"max_us\":" << h.max() << ",\"min_us\":" << h.min()
-      << ",\"mean_us\":" << fixed(h.mean(), 1) << ",\"histogram\":" << h.to_json();
+      << ",\"p99_us\":" << h.percentile(99) << ",\"p999_us\":" << h.percentile(99.9) << ","
+      << histogram_json(h);
   if (result.by_target.size() > 1) out << ",\"per_target\":" << per_target_json(options, result);
   out << ",\"settings\":" << settings_json(options) << "}\n";
 }

@@ -5,10 +5,12 @@
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "client/load.hpp"
+#include "client/merge_command.hpp"
 #include "client/options.hpp"
 #include "client/report.hpp"
 #include "runtime/fd_limit.hpp"
@@ -119,12 +121,15 @@ int run_parsed(Options options, Output output) {
 
 int run(std::span<const std::string> args, Output output) {
   Options options;
+  std::optional<MergeCommand> merge;  // --merge: combine finished runs instead of making one
   try {
-    options = resolve(parse_options(args));
+    merge = parse_merge_command(args);
+    if (!merge) options = resolve(parse_options(args));
   } catch (const UsageError& error) {
     output.err << "client: " << error.what() << "\n(client --help lists the options)\n";
     return 2;
   }
+  if (merge) return run_merge(*merge, std::cin, output.out, output.err);
   if (options.help) {
     output.out << usage();
     return 0;

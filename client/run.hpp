@@ -2,6 +2,7 @@
 // the same code. Parses the command line, fits the concurrency to the open-file limit,
 // runs the load with a live progress line, prints the report, returns the exit status:
 //   0  every request succeeded      1  at least one failed      2  bad usage
+// With --merge it runs no load: it merges finished runs' JSON lines (merge_command.hpp).
 #pragma once
 
 #include <ostream>

@@ -14,9 +14,7 @@
 #include "client/run.hpp"
 #include "client/targets.hpp"
 #include "client/thread_load.hpp"
-#include "server/config.hpp"
-#include "server/log.hpp"
-#include "server/server.hpp"
+#include "tests/running_server.hpp"
 #include "tests/watchdog.hpp"
 
 namespace {
@@ -25,24 +23,7 @@ std::vector<client::Target> parsed(const std::vector<std::string>& args) {
   return client::resolve(client::parse_options(args)).targets;
 }
 
-// A running bin/server in this process, answering at once; the destructor stops it.
-struct Running {
-  explicit Running(data_layer::Mode mode) : server(config_for(mode)), port(server.start()) {}
-  static server::Config config_for(data_layer::Mode mode) {
-    server::set_log_level(server::LogLevel::kError);
-    server::Config config;
-    config.port = 0;
-    config.mode = mode;
-    config.delay = std::chrono::milliseconds(0);
-    config.workers = 1;
-    config.idle_timeout = test::kBeyondWatchdog;
-    return config;
-  }
-  std::string target() const { return "127.0.0.1:" + std::to_string(port); }
-
-  server::Server server;
-  std::uint16_t port;
-};
+using Running = test::RunningServer;
 
 struct Ran {
   int status;
