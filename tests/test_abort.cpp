@@ -40,8 +40,9 @@ struct Guard {
   static inline std::thread::id dropped_on;
 };
 
-Task<int> sleep_for_an_hour(std::atomic<bool>* dropped) {
+Task<int> sleep_for_an_hour(std::atomic<bool>* dropped, std::atomic<bool>* asleep = nullptr) {
   Guard guard(dropped);
+  if (asleep) asleep->store(true);  // set just before the task's first suspension
   co_await runtime::Sleep(1h);
   co_return 1;
 }
@@ -118,13 +119,15 @@ TEST_CASE("abort: the socket an aborted task waits on is closed") {
 TEST_CASE("abort: from another thread, while the executor is parked") {
   Executor executor;
   std::atomic<bool> dropped{false};
-  JoinHandle<int> handle = executor.spawn(sleep_for_an_hour(&dropped));
+  std::atomic<bool> asleep{false};
+  JoinHandle<int> handle = executor.spawn(sleep_for_an_hour(&dropped, &asleep));
   std::thread::id executor_thread;
   test::JoinedThread worker("the executor, until the aborted task is gone", [&] {
     executor_thread = std::this_thread::get_id();
     executor.run();
   });
-  handle.abort();  // whether or not the task has been polled yet
+  REQUIRE(test::spin_until([&] { return asleep.load(); }));  // so the frame exists to destroy
+  handle.abort();
   CHECK_THROWS_AS(test::bounded("get() on an aborted task", [&] { return handle.get(); }),
                   TaskAborted);
   worker.join();
