@@ -38,9 +38,9 @@ struct ThreadStats {
 };
 
 ThreadStats run_thread(const Options& options, const std::vector<runtime::SocketAddress>& targets,
-                       Dispenser& dispenser, const PrintLine& print_line, std::size_t thread,
-                       std::size_t threads, std::size_t lanes) {
-  ThreadLoad load(options, targets, dispenser, print_line, thread, threads);
+                       Dispenser& dispenser, const PrintLine& print_line, Breakers* breakers,
+                       std::size_t thread, std::size_t threads, std::size_t lanes) {
+  ThreadLoad load(options, targets, dispenser, print_line, thread, threads, breakers);
   {
     runtime::Executor executor;
     executor.block_on(drive(load, lanes));
@@ -61,6 +61,12 @@ void merge_into(LoadStats& total, const ThreadStats& thread) {
 LoadStats run_load(const Options& options, const std::vector<runtime::SocketAddress>& targets,
                    Dispenser& dispenser, const PrintLine& print_line) {
   const std::size_t threads = std::max<std::size_t>(options.threads, 1);
+  Breakers breakers;
+  if (options.breaker > 0) {
+    for (std::size_t t = 0; t < targets.size(); ++t)
+      breakers.emplace_back(options.breaker, options.breaker_cooldown);
+  }
+  Breakers* const shared = breakers.empty() ? nullptr : &breakers;
   std::vector<ThreadStats> per_thread(threads);
   // A thread cannot throw to its creator: what escapes a thread is carried over and rethrown
   // here once every thread is joined.
@@ -71,7 +77,8 @@ LoadStats run_load(const Options& options, const std::vector<runtime::SocketAddr
     const std::size_t lanes = options.concurrency / threads + (t < options.concurrency % threads);
     pool.emplace_back([&, t, lanes] {
       try {
-        per_thread[t] = run_thread(options, targets, dispenser, print_line, t, threads, lanes);
+        per_thread[t] =
+            run_thread(options, targets, dispenser, print_line, shared, t, threads, lanes);
       } catch (...) {
         escaped[t] = std::current_exception();
       }
@@ -84,6 +91,8 @@ LoadStats run_load(const Options& options, const std::vector<runtime::SocketAddr
   }
   for (const auto& error : escaped)
     if (error) std::rethrow_exception(error);
+  for (const Breaker& breaker : breakers)
+    total.breaker_opens += breaker.opened();
   return total;
 }
 

@@ -10,9 +10,11 @@
 //                 checked against the request it answers (stream_lane.hpp, pipe.hpp)
 //
 // Stats (and their split by target) are per thread (no locks) and merged here at the end;
-// only the progress counters are shared atomics.
+// only the progress counters are shared atomics, and --breaker's circuits, one per target
+// behind a mutex (breaker.hpp).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,7 +32,8 @@ using PrintLine = std::function<void(const std::string&)>;
 // What run_load found: the totals, and the same split by target when there are several.
 struct LoadStats {
   Stats total;
-  std::vector<Stats> by_target;  // in options.targets' order; empty with one target
+  std::vector<Stats> by_target;     // in options.targets' order; empty with one target
+  std::uint64_t breaker_opens = 0;  // --breaker: how many times a target's circuit opened
 };
 
 // Runs the whole load described by `options` (already resolve()d) against `targets` (one

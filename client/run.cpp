@@ -128,6 +128,7 @@ int run_parsed(Options options, Output output) {
     LoadStats load = run_load(options, targets, dispenser, print_line);
     result.stats = std::move(load.total);
     result.by_target = std::move(load.by_target);
+    result.breaker_opens = load.breaker_opens;
   }
   result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (options.verbose) print_line(book_elapsed_line(result.wall_s));

@@ -838,6 +838,9 @@ TEST_CASE("client: the JSON line has every documented key") {
         "read",     "write",       "protocol",   "mismatch"}) {
     CHECK_MESSAGE(json_field(line, key) != "<missing>", key);
   }
+  // --breaker's: its kind of failure, how often a circuit opened, and its settings.
+  for (const char* key : {"circuit_open", "breaker_opens", "breaker", "breaker_cooldown_ms"})
+    CHECK_MESSAGE(json_field(line, key) != "<missing>", key);
   CHECK(json_field(line, "host") == "\"127.0.0.1\"");
   CHECK(json_field(line, "mode") == "\"oneshot\"");
   CHECK(json_number(line, "p50_us") <= json_number(line, "p99_us"));
