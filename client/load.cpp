@@ -35,6 +35,7 @@ Task<void> drive(ThreadLoad& load, std::size_t lanes) {
 struct ThreadStats {
   Stats total;
   std::vector<Stats> by_target;
+  Timeline timeline;
 };
 
 ThreadStats run_thread(const Options& options, const std::vector<runtime::SocketAddress>& targets,
@@ -45,7 +46,7 @@ ThreadStats run_thread(const Options& options, const std::vector<runtime::Socket
     runtime::Executor executor;
     executor.block_on(drive(load, lanes));
   }
-  return {std::move(load.stats), std::move(load.by_target)};
+  return {std::move(load.stats), std::move(load.by_target), std::move(load.timeline)};
 }
 
 void merge_into(LoadStats& total, const ThreadStats& thread) {
@@ -54,6 +55,7 @@ void merge_into(LoadStats& total, const ThreadStats& thread) {
     total.by_target.resize(thread.by_target.size());
   for (std::size_t i = 0; i < thread.by_target.size(); ++i)
     total.by_target[i].merge(thread.by_target[i]);
+  total.timeline.merge(thread.timeline);
 }
 
 }  // namespace
@@ -85,6 +87,7 @@ LoadStats run_load(const Options& options, const std::vector<runtime::SocketAddr
     });
   }
   LoadStats total;
+  total.timeline = Timeline(dispenser.start());
   for (std::size_t t = 0; t < threads; ++t) {
     pool[t].join();
     merge_into(total, per_thread[t]);

@@ -22,6 +22,7 @@
 #include "client/dispenser.hpp"
 #include "client/options.hpp"
 #include "client/stats.hpp"
+#include "client/timeline.hpp"
 #include "runtime/socket_address.hpp"
 
 namespace client {
@@ -34,6 +35,7 @@ struct LoadStats {
   Stats total;
   std::vector<Stats> by_target;     // in options.targets' order; empty with one target
   std::uint64_t breaker_opens = 0;  // --breaker: how many times a target's circuit opened
+  Timeline timeline;                // --svg: when the requests finished
 };
 
 // Runs the whole load described by `options` (already resolve()d) against `targets` (one

@@ -103,6 +103,7 @@ const cli::FlagTable<Options>& flags() {
               {"--rate", [](Options& o, std::string_view v) { o.rate = parse_real("--rate", v); }},
               {"--duration",
                [](Options& o, std::string_view v) { o.duration_s = parse_real("--duration", v); }},
+              {"--svg", [](Options& o, std::string_view v) { o.svg = v; }},
               {"--threads",
                [](Options& o, std::string_view v) {
                  o.threads = parse_number<unsigned>("--threads", v, 1, 1024);
@@ -191,6 +192,8 @@ By default: the book's client, 4,000 oneshot requests all in flight at once.
                           each request's scheduled start
   --duration D            run for D seconds instead of a count (with --rate: R*D requests)
   --threads T             executor threads (one per core)
+  --svg FILE              also draw the run as an SVG chart in FILE: the latency
+                          distribution and the requests per second over time
   --json                  one JSON line on stdout instead of the summary
   --quiet                 no summary, no progress line; only the exit status
   -v                      the book's lines: "Result: <reply>" per request, then the

@@ -50,6 +50,7 @@ struct Options {
   // Executor threads. 0 until resolve() picks one per core: one thread, opening connections
   // as fast as the kernel lets it, cannot keep up with a server on several cores.
   unsigned threads = 0;
+  std::string svg;  // --svg: where to write the run's chart (chart.hpp); empty is off
   bool json = false;
   bool quiet = false;
   bool verbose = false;

@@ -2,13 +2,17 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "client/chart.hpp"
 #include "client/load.hpp"
 #include "client/options.hpp"
 #include "client/report.hpp"
@@ -105,6 +109,27 @@ class Progress {
   std::thread thread_;
 };
 
+// --svg's file, opened before the run, so that a path that cannot be written is bad usage at
+// once rather than a chart lost at the end of a long run. False, with the reason on `err`,
+// if it cannot be opened.
+bool open_chart(const Options& options, std::ofstream& file, std::ostream& err) {
+  if (options.svg.empty()) return true;
+  file.open(options.svg, std::ios::binary | std::ios::trunc);
+  if (file) return true;
+  err << "client: --svg " << options.svg << ": cannot write it: " << std::strerror(errno) << "\n";
+  return false;
+}
+
+// The chart, into the file open_chart() opened; false, with the reason on `err`, if the
+// write fails (a full disk).
+bool write_chart(const Options& options, const RunResult& result, std::ofstream& file,
+                 std::ostream& err) {
+  file << run_chart(result);
+  if (file.flush()) return true;
+  err << "client: --svg " << options.svg << ": the chart could not be written\n";
+  return false;
+}
+
 int run_parsed(Options options, Output output) {
   std::vector<runtime::SocketAddress> targets;
   try {
@@ -113,6 +138,8 @@ int run_parsed(Options options, Output output) {
     output.err << "client: " << error.what() << "\n";
     return 2;
   }
+  std::ofstream chart;
+  if (!open_chart(options, chart, output.err)) return 2;
   fit_concurrency(options, output.err);
   // Before the executor threads exist (runtime/fd_limit.hpp says why).
   runtime::reserve_fd_table(options.concurrency + kSpareFds + options.threads * 2);
@@ -129,6 +156,7 @@ int run_parsed(Options options, Output output) {
     result.stats = std::move(load.total);
     result.by_target = std::move(load.by_target);
     result.breaker_opens = load.breaker_opens;
+    result.timeline = std::move(load.timeline);
   }
   result.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (options.verbose) print_line(book_elapsed_line(result.wall_s));
@@ -137,6 +165,7 @@ int run_parsed(Options options, Output output) {
   } else if (!options.quiet) {
     print_summary(output.out, options, result);
   }
+  if (chart.is_open() && !write_chart(options, result, chart, output.err)) return 2;
   return result.stats.failed() == 0 ? 0 : 1;
 }
 

@@ -17,8 +17,10 @@ ThreadLoad::ThreadLoad(const Options& options, const std::vector<runtime::Socket
       timeouts{.connect = options.connect_timeout, .request = options.timeout},
       retry{.retries = options.retries},
       by_target(targets.size() > 1 ? targets.size() : 0),
+      timeline(dispenser.start()),
       print_line_(print_line),
       breakers_(breakers),
+      charting_(!options.svg.empty()),
       refused_(ErrorKind::kCircuitOpen, "not sent: the circuit opened after " +
                                             std::to_string(options.breaker) +
                                             " failed attempts in a row (--breaker)"),
@@ -65,6 +67,7 @@ void ThreadLoad::record_ok(Clock::time_point start, Clock::time_point now, std::
   const auto latency_us = static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed.count(), 0));
   count_ok(stats, latency_us);
   if (!by_target.empty()) count_ok(by_target[target], latency_us);
+  if (charting_) timeline.record(now, true);
   if (breakers_ != nullptr) (*breakers_)[target].succeeded();
   if (options.verbose) print_line_(book_result_line(reply));
 }
@@ -109,6 +112,7 @@ void ThreadLoad::publish_progress() {
 void ThreadLoad::count(const ClientError& error, std::size_t target) {
   count_error(stats, error);
   if (!by_target.empty()) count_error(by_target[target], error);
+  if (charting_) timeline.record(Clock::now(), false);
   if (options.verbose) print_line_(book_error_line(error));
 }
 

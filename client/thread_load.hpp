@@ -21,6 +21,7 @@
 #include "client/sent_frames.hpp"
 #include "client/stats.hpp"
 #include "client/targets.hpp"
+#include "client/timeline.hpp"
 #include "data_layer/data.hpp"
 #include "runtime/task.hpp"
 
@@ -45,6 +46,8 @@ class ThreadLoad {
   // The same counts split by target, when there are several (empty for one): this
   // thread's own, so the hot path shares nothing; run_load merges them too.
   std::vector<Stats> by_target;
+  // With --svg: when this thread's requests finished, merged by run_load like the Stats.
+  Timeline timeline;
 
   // Which target a oneshot request connects to (targets.hpp), and its address.
   std::size_t target_of(std::uint64_t index) const {
@@ -112,6 +115,7 @@ class ThreadLoad {
 
   const PrintLine& print_line_;
   Breakers* const breakers_;
+  const bool charting_;  // --svg: the timeline is kept
   const ClientError refused_;  // what record_refused counts, made once
   std::size_t next_lane_;      // the number, over every thread, of this thread's next lane
   const std::size_t threads_;  // lanes are numbered over this many threads

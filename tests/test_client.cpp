@@ -46,11 +46,13 @@
 #include "runtime/tcp_sender.hpp"
 #include "runtime/when_any.hpp"
 #include "runtime/with_timeout.hpp"
+#include "tests/count_of.hpp"
 #include "tests/refused_port.hpp"
 #include "tests/watchdog.hpp"
 
 using data_layer::Data;
 using runtime::Task;
+using test::count_of;
 
 namespace {
 
@@ -335,14 +337,6 @@ std::string json_field(const std::string& line, const std::string& key) {
 
 double json_number(const std::string& line, const std::string& key) {
   return std::stod(json_field(line, key));
-}
-
-// How many times `what` occurs in `text`.
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
-    ++count;
-  return count;
 }
 
 // Runs the client with --json and checks the line's shape; returns the line.

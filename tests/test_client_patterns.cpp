@@ -8,9 +8,11 @@
 // against is closed; the Executor's end cancels the handlers still waiting (a stall's).
 #include <doctest/doctest.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -19,8 +21,10 @@
 #include <vector>
 
 #include "client/breaker.hpp"
+#include "client/chart.hpp"
 #include "client/options.hpp"
 #include "client/run.hpp"
+#include "client/timeline.hpp"
 #include "data_layer/data.hpp"
 #include "data_layer/exchange_mode.hpp"
 #include "runtime/channel.hpp"
@@ -30,11 +34,13 @@
 #include "runtime/tcp_receiver.hpp"
 #include "runtime/tcp_sender.hpp"
 #include "runtime/when_any.hpp"
+#include "tests/count_of.hpp"
 #include "tests/refused_port.hpp"
 #include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
 using runtime::Task;
+using test::count_of;
 
 namespace {
 
@@ -442,4 +448,95 @@ TEST_CASE("client breaker: in a run that only time ends, a refused lane waits, n
   CHECK(errors(line, "circuit_open") > 0);
   CHECK(errors(line, "circuit_open") < 100);
   CHECK(json_number(line, "breaker_opens") >= 1);
+}
+
+namespace {
+
+// A file of the test's own under the system's temporary folder, removed when done.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {}
+  ~TempFile() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+  std::string text() const {
+    std::ifstream in(path_, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace
+
+TEST_CASE("client svg: the timeline counts each slice, and widens its slices as the run goes on") {
+  using client::Timeline;
+  const Timeline::Clock::time_point start{};
+  Timeline timeline(start);
+  timeline.record(start + 5ms, true);
+  timeline.record(start + 15ms, true);
+  timeline.record(start + 15ms, false);
+  REQUIRE(timeline.slices().size() == 2);
+  CHECK(timeline.slices()[1].ok == 1);
+  CHECK(timeline.slices()[1].failed == 1);
+  // Past kMaxSlices slices the width doubles, neighbours merged, and nothing is lost.
+  timeline.record(start + Timeline::kFirstSlice * Timeline::kMaxSlices, true);
+  CHECK(timeline.width() == 2 * Timeline::kFirstSlice);
+  CHECK(timeline.slices().size() == Timeline::kMaxSlices / 2 + 1);
+  CHECK(timeline.slices()[0].ok == 2);
+  CHECK(timeline.slices()[0].failed == 1);
+  CHECK(timeline.slices().back().ok == 1);
+  // Another thread's, in finer slices: merged in the wider ones, whichever side merges.
+  Timeline other(start);
+  other.record(start + 25ms, false);
+  Timeline copy = other;
+  copy.merge(timeline);
+  timeline.merge(other);
+  for (const Timeline* merged : {&timeline, &copy}) {
+    CHECK(merged->width() == 2 * Timeline::kFirstSlice);
+    CHECK(merged->slices()[1].failed == 1);
+    CHECK(merged->slices()[0].ok == 2);
+  }
+  // However long the run, the slices stay bounded.
+  Timeline hour(start);
+  hour.record(start + std::chrono::hours(1), true);
+  CHECK(hour.slices().size() <= Timeline::kMaxSlices);
+  CHECK(hour.slices().back().ok == 1);
+}
+
+TEST_CASE("client svg: --svg draws the run's latency and requests per second in one SVG file") {
+  // Every fifth request is reset, so the chart has failures to draw as well.
+  FlawedServer server({data_layer::Mode::kOneshot, Flaw::kResetEvery, 5});
+  const TempFile file("client-svg-test.svg");
+  const auto line = run_json(
+      {"--port", server.port(), "--requests", "40", "--concurrency", "2", "--svg", file.path()}, 1);
+  CHECK(json_number(line, "errors") == 8);
+  const std::string svg = file.text();
+  CHECK(svg.starts_with("<?xml"));
+  CHECK(svg.substr(svg.find('\n') + 1).starts_with("<svg "));
+  CHECK(svg.ends_with("</svg>\n"));
+  CHECK(count_of(svg, client::kLatencyTitle) == 1);
+  CHECK(count_of(svg, client::kRateTitle) == 1);
+  // Well formed as far as its elements go: every text and tooltip closed, nothing left open.
+  CHECK(count_of(svg, "<text") == count_of(svg, "</text>"));
+  CHECK(count_of(svg, "<title>") == count_of(svg, "</title>"));
+  CHECK(count_of(svg, "<svg") == 1);
+  // The latency curve, then the ok and the failed requests per second.
+  CHECK(count_of(svg, "<polyline") == 3);
+}
+
+TEST_CASE("client svg: an --svg file that cannot be written is bad usage, found before the run") {
+  FlawedServer server({data_layer::Mode::kOneshot, Flaw::kResetEvery, 1000});
+  for (const std::string& path : {std::string("/nonexistent-folder/chart.svg"),
+                                  std::filesystem::temp_directory_path().string()}) {
+    CAPTURE(path);
+    const Ran ran = run_client({"--port", server.port(), "--requests", "5", "--svg", path});
+    CHECK(ran.status == 2);
+    CHECK(ran.err.find("--svg " + path + ": cannot write it") != std::string::npos);
+    CHECK(ran.out.empty());
+  }
+  CHECK(server.accepted() == 0);  // nothing was sent
 }

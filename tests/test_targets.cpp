@@ -17,7 +17,10 @@
 #include "server/config.hpp"
 #include "server/log.hpp"
 #include "server/server.hpp"
+#include "tests/count_of.hpp"
 #include "tests/watchdog.hpp"
+
+using test::count_of;
 
 namespace {
 
@@ -56,13 +59,6 @@ Ran run_client(const std::vector<std::string>& args) {
   });
   CHECK(err.str().empty());
   return {status, out.str()};
-}
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++count;
-  return count;
 }
 
 }  // namespace
