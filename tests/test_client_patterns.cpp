@@ -330,6 +330,14 @@ TEST_CASE("client breaker: --breaker and --breaker-cooldown-ms, and what is bad 
   CHECK(ran.out.empty());
 }
 
+TEST_CASE("client patterns: --help lists --retries, --breaker, --breaker-cooldown-ms and --svg") {
+  const Ran help = run_client({"--help"});
+  CHECK(help.status == 0);
+  for (const char* flag : {"--retries R", "--breaker N", "--breaker-cooldown-ms T", "--svg FILE"})
+    CHECK_MESSAGE(help.out.find(std::string("\n  ") + flag + " ") != std::string::npos, flag);
+  CHECK(help.out.find("circuit_open") != std::string::npos);
+}
+
 TEST_CASE("client breaker: admits all while closed, nothing while open, then one probe") {
   client::Breaker breaker(2, 100ms);
   CHECK(breaker.admit(t0, 16) == 16);
