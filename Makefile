@@ -59,17 +59,19 @@ endif
 override CXXFLAGS := $(CXXFLAGS_BASE) $(OPT) $(if $(LOG_POLLS),-DRUNTIME_LOG_POLLS) $(CXXFLAGS)
 LDFLAGS  += -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 
-# The library: everything but the two main() files and the tests. Each part is a folder.
+# The library: everything but the two main() files and the tests. Each part is a folder;
+# charts/ is the SVG code that the client's --svg and the suite's chart tool both draw with.
 LIB_SRCS := $(filter-out runtime/poller_%.cpp,$(wildcard runtime/*.cpp runtime/detail/*.cpp)) $(POLLER_SRC) \
             $(wildcard cli/*.cpp) \
+            $(wildcard charts/*.cpp) \
             $(wildcard data_layer/*.cpp) \
             $(filter-out server/main.cpp,$(wildcard server/*.cpp)) \
             $(filter-out client/main.cpp,$(wildcard client/*.cpp))
 TEST_SRCS  := $(wildcard tests/*.cpp)
 BENCH_SRCS := $(wildcard scripts/bench/*.cpp)
-# The chart tool of the benchmark suite: not part of the library; its pure parts (tables,
-# scales, SVG) are linked into the tests too.
-CHART_SRCS := $(filter-out scripts/charts/svg_chart.cpp,$(wildcard scripts/charts/*.cpp))
+# The chart tool of the benchmark suite: not part of the library, but drawn with its
+# charts/ (tables, scales, SVG), as the client's --svg is.
+CHART_TOOL_SRC := scripts/charts/svg_chart.cpp
 BENCH_OUT  := build/bench
 # The floor tools (docs/BENCHMARKS.md, "The floor"): a one-thread epoll server and load
 # generator that share nothing with the library (no poller of ours either), built with the
@@ -124,7 +126,7 @@ $(call obj,$(TEST_SRCS)): override CXXFLAGS += $(if $(SANITIZE),,-O1) -g1 \
 # The tests need doctest's header; the objects wait for it (order-only) so a missing header
 # gives one clear line instead of a compiler error per file.
 $(call obj,$(TEST_SRCS)): | doctest
-$(BUILD)/run-tests: $(call obj,$(TEST_SRCS) $(CHART_SRCS)) $(LIB)
+$(BUILD)/run-tests: $(call obj,$(TEST_SRCS)) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
@@ -158,7 +160,7 @@ $(BUILD)/bench: $(call obj,$(BENCH_SRCS)) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
-$(BUILD)/svg-chart: $(call obj,scripts/charts/svg_chart.cpp $(CHART_SRCS))
+$(BUILD)/svg-chart: $(call obj,$(CHART_TOOL_SRC)) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
@@ -258,10 +260,11 @@ fuzz: fuzz-check
 # Internal: what `make fuzz` builds, with the flags it passes.
 fuzz-targets: $(FUZZ_BINS)
 
-# The library's objects but the client's, a quarter less to build in CI: of the client, only
-# the JSON reader (fuzz/json_reader.cpp's) is fuzzed, and it needs nothing else of it.
+# The library's objects but the client's and the charts', a quarter less to build in CI: of
+# the client, only the JSON reader (fuzz/json_reader.cpp's) is fuzzed, and it needs nothing
+# else of it.
 $(FUZZ_BINS): $(BUILD)/fuzz/%: $(OBJ_DIR)/fuzz/%.o \
-  $(call obj,$(filter-out client/%,$(LIB_SRCS)) client/json_reader.cpp)
+  $(call obj,$(filter-out client/% charts/%,$(LIB_SRCS)) client/json_reader.cpp)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS) -fsanitize=fuzzer
 
@@ -351,4 +354,4 @@ help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 	@echo "knobs: CXX=g++|clang++  SANITIZE=address,undefined|thread  POLLER=epoll|poll  LOG_POLLS=1"
 
--include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(TEST_SRCS) $(BENCH_SRCS) $(CHART_SRCS) scripts/charts/svg_chart.cpp server/main.cpp client/main.cpp $(wildcard scripts/floor/*.cpp)))
+-include $(patsubst %.o,%.d,$(call obj,$(LIB_SRCS) $(TEST_SRCS) $(BENCH_SRCS) $(CHART_TOOL_SRC) server/main.cpp client/main.cpp $(wildcard scripts/floor/*.cpp)))

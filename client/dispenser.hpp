@@ -42,6 +42,8 @@ class Dispenser {
   std::atomic<std::uint64_t> finished{0};
   std::atomic<std::uint64_t> failed{0};
   std::uint64_t limit() const { return limit_; }
+  Clock::time_point start() const { return start_; }
+  std::optional<Clock::time_point> deadline() const { return deadline_; }  // --duration's
 
  private:
   std::atomic<std::uint64_t> next_{0};

@@ -16,6 +16,8 @@ std::string_view to_string(ErrorKind kind) {
       return "protocol";
     case ErrorKind::kMismatch:
       return "mismatch";
+    case ErrorKind::kCircuitOpen:
+      return "circuit_open";
   }
   return "unknown";
 }

@@ -9,6 +9,7 @@
 //   write     writing the request failed (the peer reset or closed)
 //   protocol  the reply broke PROTOCOL.md (a malformed frame, an oversized greeting)
 //   mismatch  a well-formed reply that is not the one owed (wrong greeting, wrong echo)
+//   circuit_open  not sent: --breaker's circuit to the target was open (breaker.hpp)
 #pragma once
 
 #include <array>
@@ -21,16 +22,16 @@
 
 namespace client {
 
-enum class ErrorKind { kConnect, kTimeout, kRead, kWrite, kProtocol, kMismatch };
+enum class ErrorKind { kConnect, kTimeout, kRead, kWrite, kProtocol, kMismatch, kCircuitOpen };
 
-inline constexpr std::size_t kErrorKinds = 6;
+inline constexpr std::size_t kErrorKinds = 7;
 
 // The short names used in the summary and as JSON keys; they never change.
 std::string_view to_string(ErrorKind kind);
 
 inline constexpr std::array<ErrorKind, kErrorKinds> kAllErrorKinds = {
-    ErrorKind::kConnect, ErrorKind::kTimeout,  ErrorKind::kRead,
-    ErrorKind::kWrite,   ErrorKind::kProtocol, ErrorKind::kMismatch};
+    ErrorKind::kConnect,  ErrorKind::kTimeout,  ErrorKind::kRead,       ErrorKind::kWrite,
+    ErrorKind::kProtocol, ErrorKind::kMismatch, ErrorKind::kCircuitOpen};
 
 class ClientError : public std::runtime_error {
  public:

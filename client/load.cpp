@@ -35,17 +35,18 @@ Task<void> drive(ThreadLoad& load, std::size_t lanes) {
 struct ThreadStats {
   Stats total;
   std::vector<Stats> by_target;
+  Timeline timeline;
 };
 
 ThreadStats run_thread(const Options& options, const std::vector<runtime::SocketAddress>& targets,
-                       Dispenser& dispenser, const PrintLine& print_line, std::size_t thread,
-                       std::size_t threads, std::size_t lanes) {
-  ThreadLoad load(options, targets, dispenser, print_line, thread, threads);
+                       Dispenser& dispenser, const PrintLine& print_line, Breakers* breakers,
+                       std::size_t thread, std::size_t threads, std::size_t lanes) {
+  ThreadLoad load(options, targets, dispenser, print_line, thread, threads, breakers);
   {
     runtime::Executor executor;
     executor.block_on(drive(load, lanes));
   }
-  return {std::move(load.stats), std::move(load.by_target)};
+  return {std::move(load.stats), std::move(load.by_target), std::move(load.timeline)};
 }
 
 void merge_into(LoadStats& total, const ThreadStats& thread) {
@@ -54,6 +55,7 @@ void merge_into(LoadStats& total, const ThreadStats& thread) {
     total.by_target.resize(thread.by_target.size());
   for (std::size_t i = 0; i < thread.by_target.size(); ++i)
     total.by_target[i].merge(thread.by_target[i]);
+  total.timeline.merge(thread.timeline);
 }
 
 }  // namespace
@@ -61,6 +63,12 @@ void merge_into(LoadStats& total, const ThreadStats& thread) {
 LoadStats run_load(const Options& options, const std::vector<runtime::SocketAddress>& targets,
                    Dispenser& dispenser, const PrintLine& print_line) {
   const std::size_t threads = std::max<std::size_t>(options.threads, 1);
+  Breakers breakers;
+  if (options.breaker > 0) {
+    for (std::size_t t = 0; t < targets.size(); ++t)
+      breakers.emplace_back(options.breaker, options.breaker_cooldown);
+  }
+  Breakers* const shared = breakers.empty() ? nullptr : &breakers;
   std::vector<ThreadStats> per_thread(threads);
   // A thread cannot throw to its creator: what escapes a thread is carried over and rethrown
   // here once every thread is joined.
@@ -71,19 +79,23 @@ LoadStats run_load(const Options& options, const std::vector<runtime::SocketAddr
     const std::size_t lanes = options.concurrency / threads + (t < options.concurrency % threads);
     pool.emplace_back([&, t, lanes] {
       try {
-        per_thread[t] = run_thread(options, targets, dispenser, print_line, t, threads, lanes);
+        per_thread[t] =
+            run_thread(options, targets, dispenser, print_line, shared, t, threads, lanes);
       } catch (...) {
         escaped[t] = std::current_exception();
       }
     });
   }
   LoadStats total;
+  total.timeline = Timeline(dispenser.start());
   for (std::size_t t = 0; t < threads; ++t) {
     pool[t].join();
     merge_into(total, per_thread[t]);
   }
   for (const auto& error : escaped)
     if (error) std::rethrow_exception(error);
+  for (const Breaker& breaker : breakers)
+    total.breaker_opens += breaker.opened();
   return total;
 }
 

@@ -10,9 +10,11 @@
 //                 checked against the request it answers (stream_lane.hpp, pipe.hpp)
 //
 // Stats (and their split by target) are per thread (no locks) and merged here at the end;
-// only the progress counters are shared atomics.
+// only the progress counters are shared atomics, and --breaker's circuits, one per target
+// behind a mutex (breaker.hpp).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "client/dispenser.hpp"
 #include "client/options.hpp"
 #include "client/stats.hpp"
+#include "client/timeline.hpp"
 #include "runtime/socket_address.hpp"
 
 namespace client {
@@ -30,7 +33,9 @@ using PrintLine = std::function<void(const std::string&)>;
 // What run_load found: the totals, and the same split by target when there are several.
 struct LoadStats {
   Stats total;
-  std::vector<Stats> by_target;  // in options.targets' order; empty with one target
+  std::vector<Stats> by_target;     // in options.targets' order; empty with one target
+  std::uint64_t breaker_opens = 0;  // --breaker: how many times a target's circuit opened
+  Timeline timeline;                // --svg: when the requests finished
 };
 
 // Runs the whole load described by `options` (already resolve()d) against `targets` (one

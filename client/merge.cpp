@@ -126,6 +126,8 @@ Options read_settings(const Fields& s) {
   o.timeout = std::chrono::milliseconds(s.count("timeout_ms", kMaxMillis));
   o.connect_timeout = std::chrono::milliseconds(s.count("connect_timeout_ms", kMaxMillis));
   o.retries = static_cast<unsigned>(s.count("retries", UINT32_MAX));
+  o.breaker = static_cast<unsigned>(s.count("breaker", UINT32_MAX));
+  o.breaker_cooldown = std::chrono::milliseconds(s.count("breaker_cooldown_ms", kMaxMillis));
   o.rate = s.real("rate");
   o.duration_s = s.real("duration_s");
   o.threads = static_cast<unsigned>(s.count("threads", UINT32_MAX));
@@ -184,7 +186,9 @@ std::vector<std::string> shared_settings(const Options& o) {
           "--size " + std::to_string(o.size),
           "--timeout-ms " + std::to_string(o.timeout.count()),
           "--connect-timeout-ms " + std::to_string(o.connect_timeout.count()),
-          "--retries " + std::to_string(o.retries)};
+          "--retries " + std::to_string(o.retries),
+          "--breaker " + std::to_string(o.breaker),
+          "--breaker-cooldown-ms " + std::to_string(o.breaker_cooldown.count())};
 }
 
 }  // namespace
@@ -204,6 +208,7 @@ RecordedRun read_run(std::string_view line) {
     errors += count;
   if (errors != total.failed()) run.fail_at("errors_by_kind", "does not add up to \"errors\"");
   recorded.result.wall_s = run.real("wall_s");
+  recorded.result.breaker_opens = run.count("breaker_opens");
   read_targets(run, recorded);
   return recorded;
 }
@@ -215,7 +220,8 @@ void add_run(RecordedRun& total, const RecordedRun& run) {
     if (mine[i] == theirs[i]) continue;
     throw std::invalid_argument("ran with " + theirs[i] + " where the runs before it had " +
                                 mine[i] + ": the runs of a merge must share --mode, --pipeline, " +
-                                "--size, --timeout-ms, --connect-timeout-ms and --retries");
+                                "--size, --timeout-ms, --connect-timeout-ms, --retries, " +
+                                "--breaker and --breaker-cooldown-ms");
   }
   Options& o = total.settings;
   o.requests += run.settings.requests;
@@ -225,6 +231,7 @@ void add_run(RecordedRun& total, const RecordedRun& run) {
   o.duration_s = std::max(o.duration_s, run.settings.duration_s);
   total.result.stats.merge(run.result.stats);
   total.result.wall_s = std::max(total.result.wall_s, run.result.wall_s);
+  total.result.breaker_opens += run.result.breaker_opens;
   for (std::size_t i = 0; i < run.settings.targets.size(); ++i)
     add_to_target(total, run.settings.targets[i], run.result.by_target[i]);
 }

@@ -37,6 +37,11 @@ runtime::Task<void> oneshot_lane(ThreadLoad& load) {
     // A retry goes to the same target: a request's place in the split does not move.
     const std::size_t target = load.target_of(claim->index);
     for (unsigned attempts = 1;; ++attempts) {
+      if (load.admit(target) == 0) {  // --breaker: the target's circuit is open
+        load.record_refused(target);
+        co_await load.after_refusal(target);
+        break;
+      }
       const std::optional<ClientError> failure =
           co_await attempt(load, claim->index, target, start);
       if (!failure) break;
@@ -44,7 +49,7 @@ runtime::Task<void> oneshot_lane(ThreadLoad& load) {
         load.record_error(*failure, target);
         break;
       }
-      load.count_retry(*failure, attempts);
+      load.count_retry(*failure, attempts, target);
       co_await runtime::Sleep(backoff(load.retry, attempts - 1));
     }
     load.publish_progress();

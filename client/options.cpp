@@ -91,9 +91,19 @@ const cli::FlagTable<Options>& flags() {
                [](Options& o, std::string_view v) {
                  o.retries = parse_number<unsigned>("--retries", v, 0, 100);
                }},
+              {"--breaker",
+               [](Options& o, std::string_view v) {
+                 o.breaker = parse_number<unsigned>("--breaker", v, 1, 1'000'000);
+               }},
+              {"--breaker-cooldown-ms",
+               [](Options& o, std::string_view v) {
+                 o.breaker_cooldown = parse_millis("--breaker-cooldown-ms", v);
+                 o.breaker_cooldown_given = true;
+               }},
               {"--rate", [](Options& o, std::string_view v) { o.rate = parse_real("--rate", v); }},
               {"--duration",
                [](Options& o, std::string_view v) { o.duration_s = parse_real("--duration", v); }},
+              {"--svg", [](Options& o, std::string_view v) { o.svg = v; }},
               {"--threads",
                [](Options& o, std::string_view v) {
                  o.threads = parse_number<unsigned>("--threads", v, 1, 1024);
@@ -123,6 +133,9 @@ Options parse_options(std::span<const std::string> args) {
     }
     options.host = options.targets.front().host;
     options.port = options.targets.front().port;
+  }
+  if (options.breaker_cooldown_given && options.breaker == 0) {
+    throw UsageError("--breaker-cooldown-ms needs --breaker N: the failures in a row that open it");
   }
   return options;
 }
@@ -171,10 +184,16 @@ By default: the book's client, 4,000 oneshot requests all in flight at once.
   --connect-timeout-ms T  per connection attempt (5000)
   --retries R             retry a failed attempt (connect, timeout, read, write,
                           protocol) R times, with backoff and jitter (0)
+  --breaker N             a circuit breaker per target: after N failed attempts in a
+                          row, send it nothing for the cooldown, then one probe; the
+                          requests not sent are counted as circuit_open (off)
+  --breaker-cooldown-ms T how long an open circuit refuses requests (1000)
   --rate R                open loop: start R requests per second; latency counts from
                           each request's scheduled start
   --duration D            run for D seconds instead of a count (with --rate: R*D requests)
   --threads T             executor threads (one per core)
+  --svg FILE              also draw the run as an SVG chart in FILE: the latency
+                          distribution and the requests per second over time
   --json                  one JSON line on stdout instead of the summary
   --quiet                 no summary, no progress line; only the exit status
   -v                      the book's lines: "Result: <reply>" per request, then the

@@ -40,11 +40,17 @@ struct Options {
   std::chrono::milliseconds timeout{30000};
   std::chrono::milliseconds connect_timeout{5000};
   unsigned retries = 0;
+  // --breaker: failed attempts in a row that open a target's circuit (breaker.hpp); 0 is off.
+  unsigned breaker = 0;
+  std::chrono::milliseconds breaker_cooldown{1000};  // how long an open circuit refuses
+  // Given without --breaker it would do nothing, which is a usage error.
+  bool breaker_cooldown_given = false;
   double rate = 0;        // requests started per second (open loop); 0 is closed loop
   double duration_s = 0;  // run for this long instead of a count; 0 is off
   // Executor threads. 0 until resolve() picks one per core: one thread, opening connections
   // as fast as the kernel lets it, cannot keep up with a server on several cores.
   unsigned threads = 0;
+  std::string svg;  // --svg: where to write the run's chart (chart.hpp); empty is off
   bool json = false;
   bool quiet = false;
   bool verbose = false;

@@ -41,6 +41,10 @@ ClientError why_not_echo(data_layer::ByteView request, data_layer::ByteView repl
 Task<void> Pipe::send() {
   if (batch.empty() && owed_.empty()) co_return;
   if (!owed_.empty()) co_await runtime::Sleep(backoff(load_.retry, retry_round()));
+  if (!admit()) {
+    co_await load_.after_refusal(target_);
+    co_return;
+  }
   sent_.start_batch();
   for (const InFlight& again : owed_)
     load_.add_request(again.index, sent_);
@@ -64,6 +68,21 @@ Task<void> Pipe::send() {
     in_flight_.push_back({load_.start_of(claim, sent_at), sent_at, claim.index, 1});
   batch.clear();
   if (error) fail_all(*error);
+}
+
+// --breaker: what the target's circuit admits of the owed requests and the batch, oldest
+// first (all of them while it is closed, the probe alone after a cooldown); the others are
+// refused, not sent. False if nothing is left to send.
+bool Pipe::admit() {
+  std::size_t admitted = load_.admit(target_, owed_.size() + batch.size());
+  const std::size_t owed_admitted = std::min(admitted, owed_.size());
+  admitted -= owed_admitted;
+  const std::size_t refused = owed_.size() - owed_admitted + batch.size() - admitted;
+  for (std::size_t i = 0; i < refused; ++i)
+    load_.record_refused(target_);
+  owed_.resize(owed_admitted);
+  batch.resize(admitted);
+  return !owed_.empty() || !batch.empty();
 }
 
 // The backoff before owed requests go out again: that of the most retried one.
@@ -157,7 +176,7 @@ void Pipe::fail_all(const ClientError& error) {
       load_.record_error(error, target_);
       continue;
     }
-    load_.count_retry(error, request.attempts);
+    load_.count_retry(error, request.attempts, target_);
     ++request.attempts;
     owed_.push_back(request);
   }

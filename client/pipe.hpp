@@ -4,7 +4,8 @@
 // that has arrived, oldest request first. An error other than a mismatch drops the
 // connection; every request in flight on it is retried if --retries allows (it is owed: the
 // next send() or receive() waits out a backoff, opens a new connection and sends it again,
-// oldest first), and fails with that error otherwise.
+// oldest first), and fails with that error otherwise. With --breaker, send() sends only
+// what the target's circuit admits, and the rest is refused (circuit_open).
 //
 // Requests and replies stay bytes: each reply is compared with the bytes of the request it
 // answers, and only one that differs is decoded, to tell a wrong echo (that request fails)
@@ -58,6 +59,7 @@ class Pipe {
     unsigned attempts;          // writes of it so far, this one included (--retries)
   };
 
+  bool admit();
   runtime::Task<void> ensure_connected();
   unsigned retry_round() const;
   std::size_t settle_buffered(Clock::time_point now);

@@ -55,6 +55,22 @@ std::string retries_line(const Stats& s) {
   return line.empty() ? line : line + "\n";
 }
 
+// The error line of one kind: a count and a sample message. Requests that --breaker kept
+// back get a line that says why instead.
+std::string error_line(const Options& o, const RunResult& result, ErrorKind kind) {
+  const Stats& s = result.stats;
+  const std::size_t k = static_cast<std::size_t>(kind);
+  if (kind == ErrorKind::kCircuitOpen) {
+    return "  circuit open: " + std::to_string(s.errors[k]) + " requests not sent after " +
+           std::to_string(o.breaker) + " consecutive failures (opened " +
+           std::to_string(result.breaker_opens) + " time(s), cooldown " +
+           std::to_string(o.breaker_cooldown.count()) + " ms)\n";
+  }
+  // A merged run has no sample: the JSON line does not carry one.
+  return "  " + std::string(to_string(kind)) + " errors: " + std::to_string(s.errors[k]) +
+         (s.first_error[k].empty() ? "" : "   (e.g. " + s.first_error[k] + ")") + "\n";
+}
+
 std::string latency_line(const Histogram& latency) {
   return "  p50 " + ms(latency.percentile(50)) + "   p90 " + ms(latency.percentile(90)) +
          "   p99 " + ms(latency.percentile(99)) + "   p99.9 " + ms(latency.percentile(99.9)) +
@@ -123,9 +139,10 @@ std::string settings_json(const Options& o) {
          ",\"pipeline\":" + std::to_string(o.pipeline) + ",\"size\":" + std::to_string(o.size) +
          ",\"timeout_ms\":" + std::to_string(o.timeout.count()) +
          ",\"connect_timeout_ms\":" + std::to_string(o.connect_timeout.count()) +
-         ",\"retries\":" + std::to_string(o.retries) + ",\"rate\":" + fixed(o.rate, 3) +
-         ",\"duration_s\":" + fixed(o.duration_s, 3) + ",\"threads\":" + std::to_string(o.threads) +
-         "}";
+         ",\"retries\":" + std::to_string(o.retries) + ",\"breaker\":" + std::to_string(o.breaker) +
+         ",\"breaker_cooldown_ms\":" + std::to_string(o.breaker_cooldown.count()) +
+         ",\"rate\":" + fixed(o.rate, 3) + ",\"duration_s\":" + fixed(o.duration_s, 3) +
+         ",\"threads\":" + std::to_string(o.threads) + "}";
 }
 
 }  // namespace
@@ -139,13 +156,8 @@ void print_summary(std::ostream& out, const Options& options, const RunResult& r
   out << "  requests " << s.requests << "   ok " << s.ok << "   failed " << s.failed()
       << "   retried " << s.retried << "\n"
       << retries_line(s);
-  for (const ErrorKind kind : kAllErrorKinds) {
-    const std::size_t k = static_cast<std::size_t>(kind);
-    if (s.errors[k] == 0) continue;
-    // A merged run has no sample: the JSON line does not carry one.
-    out << "  " << to_string(kind) << " errors: " << s.errors[k]
-        << (s.first_error[k].empty() ? "" : "   (e.g. " + s.first_error[k] + ")") << "\n";
-  }
+  for (const ErrorKind kind : kAllErrorKinds)
+    if (s.errors_of(kind) > 0) out << error_line(options, result, kind);
   out << "  wall " << fixed(result.wall_s, 3) << " s   " << fixed(result.rps(), 1)
       << " ok requests/s\n";
   print_targets(out, options, result);
@@ -160,10 +172,10 @@ void print_json(std::ostream& out, const Options& options, const RunResult& resu
   out << "{\"requests\":" << s.requests << ",\"ok\":" << s.ok << ",\"errors\":" << s.failed()
       << ",\"mismatches\":" << s.errors_of(ErrorKind::kMismatch) << ",\"retried\":" << s.retried
       << ",\"errors_by_kind\":{" << by_kind << "},\"retries_by_kind\":{" << retries
-      << "},\"wall_s\":" << fixed(result.wall_s, 6) << ",\"rps\":" << fixed(result.rps(), 1)
-      << ",\"p50_us\":" << h.percentile(50) << ",\"p90_us\":" << h.percentile(90)
-      << ",\"p99_us\":" << h.percentile(99) << ",\"p999_us\":" << h.percentile(99.9) << ","
-      << histogram_json(h);
+      << "},\"breaker_opens\":" << result.breaker_opens << ",\"wall_s\":" << fixed(result.wall_s, 6)
+      << ",\"rps\":" << fixed(result.rps(), 1) << ",\"p50_us\":" << h.percentile(50)
+      << ",\"p90_us\":" << h.percentile(90) << ",\"p99_us\":" << h.percentile(99)
+      << ",\"p999_us\":" << h.percentile(99.9) << "," << histogram_json(h);
   if (result.by_target.size() > 1) out << ",\"per_target\":" << per_target_json(options, result);
   out << ",\"settings\":" << settings_json(options) << "}\n";
 }

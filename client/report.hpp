@@ -6,6 +6,7 @@
 // same numbers and the settings that produced them, so a script can keep it as a record.
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -14,12 +15,15 @@
 #include "client/error.hpp"
 #include "client/options.hpp"
 #include "client/stats.hpp"
+#include "client/timeline.hpp"
 
 namespace client {
 
 struct RunResult {
   Stats stats;
-  std::vector<Stats> by_target;  // options.targets' order, when there are several (load.hpp)
+  std::vector<Stats> by_target;     // options.targets' order, when there are several (load.hpp)
+  std::uint64_t breaker_opens = 0;  // --breaker: how many times a target's circuit opened
+  Timeline timeline;                // --svg: when the requests finished (load.hpp)
   double wall_s = 0;
   // Successful requests per second of wall time: failures that come back fast (a refused
   // connect) must not look like throughput.

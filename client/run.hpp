@@ -1,7 +1,9 @@
 // run(): the whole client program as a function, so the binary's main() and the tests run
 // the same code. Parses the command line, fits the concurrency to the open-file limit,
-// runs the load with a live progress line, prints the report, returns the exit status:
-//   0  every request succeeded      1  at least one failed      2  bad usage
+// runs the load with a live progress line, prints the report (and draws the --svg chart),
+// returns the exit status:
+//   0  every request succeeded      1  at least one failed
+//   2  bad usage (a bad flag, a host that does not resolve, an --svg file it cannot write)
 // With --merge it runs no load: it merges finished runs' JSON lines (merge_command.hpp).
 #pragma once
 

@@ -2,7 +2,8 @@
 // request's Data or frame, says when a claimed request may go out and where its latency
 // counts from, and records each outcome in the thread's Stats (and, with -v, prints the
 // book's line for it). Every lane of a thread runs on its one executor, one at a time, so
-// none of this needs a lock.
+// none of this needs a lock, but for --breaker's circuits, which every thread shares
+// (breaker.hpp): each attempt asks its target's, and each outcome is reported to it.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/breaker.hpp"
 #include "client/dispenser.hpp"
 #include "client/error.hpp"
 #include "client/load.hpp"
@@ -19,6 +21,7 @@
 #include "client/sent_frames.hpp"
 #include "client/stats.hpp"
 #include "client/targets.hpp"
+#include "client/timeline.hpp"
 #include "data_layer/data.hpp"
 #include "runtime/task.hpp"
 
@@ -28,9 +31,10 @@ class ThreadLoad {
  public:
   // `thread` of `threads`: which stream lanes are this thread's (load.hpp), and so which
   // targets they connect to.
+  // `breakers`: --breaker's, one per target, shared by every thread (null without it).
   ThreadLoad(const Options& options, const std::vector<runtime::SocketAddress>& targets,
              Dispenser& dispenser, const PrintLine& print_line, std::size_t thread,
-             std::size_t threads);
+             std::size_t threads, Breakers* breakers = nullptr);
 
   const Options& options;  // the run's flags, already resolve()d
   // One address per target (options.targets), resolved once, before the threads start.
@@ -42,6 +46,8 @@ class ThreadLoad {
   // The same counts split by target, when there are several (empty for one): this
   // thread's own, so the hot path shares nothing; run_load merges them too.
   std::vector<Stats> by_target;
+  // With --svg: when this thread's requests finished, merged by run_load like the Stats.
+  Timeline timeline;
 
   // Which target a oneshot request connects to (targets.hpp), and its address.
   std::size_t target_of(std::uint64_t index) const {
@@ -74,14 +80,27 @@ class ThreadLoad {
   void record_ok(Clock::time_point start, Clock::time_point now, std::string_view reply,
                  std::size_t target);
   void record_error(const ClientError& error, std::size_t target);
+
+  // --breaker: how many of the next `wanted` attempts to `target` may go out now, oldest
+  // first (all of them without it). A retry is an attempt too. Each one admitted ends in
+  // record_ok, record_error or count_retry, which report the outcome to the circuit.
+  std::size_t admit(std::size_t target, std::size_t wanted = 1);
+  // A request the circuit refused: not sent, and not retried; it ends as circuit_open.
+  void record_refused(std::size_t target);
+  // After a refusal, in a closed-loop run that only --duration ends: waits until the
+  // circuit may admit again (Breaker::ask_again_at) or the run's time is up, since the lane
+  // would otherwise spin, refusing numbers as fast as it could claim them and never letting
+  // its thread's other lanes run (a probe among them). Free otherwise: with a count the
+  // rest of the run is refused at once, and with --rate the schedule paces the refusals.
+  runtime::Task<void> after_refusal(std::size_t target);
   // Whether a request that has made `attempts` attempts, the last failing with `error`, gets
   // another. Every request of PROTOCOL.md is idempotent, so any failure of the exchange is
   // worth one (connect, timeout, read, write, protocol), but a mismatch is not: a wrong
   // answer is an answer, and retrying it would hide the server bug the run is there to find.
   bool may_retry(const ClientError& error, unsigned attempts) const;
   // Counts the retry `may_retry` granted, by the failure's kind; a request's first retry
-  // also counts it as retried.
-  void count_retry(const ClientError& error, unsigned attempts);
+  // also counts it as retried. The failed attempt counts toward the target's circuit.
+  void count_retry(const ClientError& error, unsigned attempts, std::size_t target);
   // Hands the counts recorded since the last call to the progress line. Once per batch of
   // replies, not per request: the counters are shared by every thread, and a write to one
   // moves its cache line between cores.
@@ -91,8 +110,13 @@ class ThreadLoad {
   // field3 of request `index`, valid until the next call: the --size payload, or the
   // book's text.
   std::string_view request_text(std::uint64_t index);
+  void count(const ClientError& error, std::size_t target);
+  void report_failure(std::size_t target);  // to --breaker's circuit, if there is one
 
   const PrintLine& print_line_;
+  Breakers* const breakers_;
+  const bool charting_;  // --svg: the timeline is kept
+  const ClientError refused_;  // what record_refused counts, made once
   std::size_t next_lane_;      // the number, over every thread, of this thread's next lane
   const std::size_t threads_;  // lanes are numbered over this many threads
   struct Published {

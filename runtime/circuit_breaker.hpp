@@ -65,6 +65,9 @@ class CircuitBreaker {
   void abandoned() { probing_ = false; }
 
   State state() const { return state_; }
+  // While open: the instant from which allow() lets the probe through. A caller with nothing
+  // else to do can sleep until then instead of asking again and again.
+  Clock::time_point probe_at() const { return opened_at_ + cooldown_; }
 
  private:
   void open(Clock::time_point now) {

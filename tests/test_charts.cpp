@@ -1,6 +1,7 @@
-// charts: the pure parts of svg-chart, the benchmark suite's chart tool (scripts/charts/):
-// reading the suite's TSV files, axis ticks and scales, labels, XML escaping, and that each
-// chart draws one mark per value and nothing for rows that have none.
+// charts: the SVG code of charts/, which the benchmark suite's chart tool (svg-chart,
+// scripts/charts/) and the client's --svg draw with: reading the suite's TSV files, axis
+// ticks and scales, labels, XML escaping, and that each chart draws one mark per value and
+// nothing for rows that have none.
 #include <doctest/doctest.h>
 
 #include <cstddef>
@@ -10,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "scripts/charts/plots.hpp"
-#include "scripts/charts/scale.hpp"
-#include "scripts/charts/svg.hpp"
-#include "scripts/charts/table.hpp"
+#include "charts/plots.hpp"
+#include "charts/scale.hpp"
+#include "charts/svg.hpp"
+#include "charts/table.hpp"
 
 using charts::parse_tsv;
 using charts::Table;

@@ -56,6 +56,7 @@ TEST_CASE("circuit breaker: 2 -> 3 after the cooldown, one probe; 3 -> 1 on its 
   CircuitBreaker breaker(1, 1s);
   breaker.failed(t0);
   CHECK_FALSE(breaker.allow(t0 + 500ms));
+  CHECK(breaker.probe_at() == t0 + 1s);
   CHECK(breaker.allow(t0 + 1s));  // the probe
   CHECK(breaker.state() == State::kHalfOpen);
   CHECK_FALSE(breaker.allow(t0 + 1s));  // one probe at a time
@@ -71,6 +72,7 @@ TEST_CASE("circuit breaker: 3 -> 2 when the probe fails, for a new cooldown from
   REQUIRE(breaker.allow(t0 + 2s));
   breaker.failed(t0 + 2s);
   CHECK(breaker.state() == State::kOpen);
+  CHECK(breaker.probe_at() == t0 + 3s);  // the cooldown counts from the failed probe
   CHECK_FALSE(breaker.allow(t0 + 2s + 999ms));
   CHECK(breaker.allow(t0 + 3s));
 }

@@ -46,11 +46,13 @@
 #include "runtime/tcp_sender.hpp"
 #include "runtime/when_any.hpp"
 #include "runtime/with_timeout.hpp"
+#include "tests/count_of.hpp"
 #include "tests/refused_port.hpp"
 #include "tests/watchdog.hpp"
 
 using data_layer::Data;
 using runtime::Task;
+using test::count_of;
 
 namespace {
 
@@ -260,10 +262,13 @@ Ran run_client(std::vector<std::string> args) {
 // The client's stderr as a terminal would get it. The client draws its progress line from
 // a thread of its own while the test waits in run(), so every write is taken under a lock;
 // the time of the first is kept, and `on_progress` runs once, at the first progress line.
+// kUnguarded takes no lock, as an std::ostringstream takes none: then only the client's
+// own lock orders its writers, and under TSan a write it leaves unordered is reported.
 class TerminalErr : public std::streambuf {
  public:
-  explicit TerminalErr(std::function<void()> on_progress = {})
-      : on_progress_(std::move(on_progress)) {}
+  enum Guard { kLocked, kUnguarded };
+  explicit TerminalErr(std::function<void()> on_progress = {}, Guard guard = kLocked)
+      : on_progress_(std::move(on_progress)), guard_(guard) {}
 
   std::string text() const {
     std::lock_guard lock(mutex_);
@@ -296,7 +301,8 @@ class TerminalErr : public std::streambuf {
   void append(std::string_view bytes) {
     std::function<void()> shown;
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_, std::defer_lock);
+      if (guard_ == kLocked) lock.lock();
       if (!first_write_) first_write_ = client::Clock::now();
       text_.append(bytes);
       if (on_progress_ && text_.find("req/s") != std::string::npos) {
@@ -310,6 +316,7 @@ class TerminalErr : public std::streambuf {
   std::string text_;
   std::optional<client::Clock::time_point> first_write_;
   std::function<void()> on_progress_;
+  const Guard guard_;
 };
 
 // Microseconds, as the JSON line gives latencies.
@@ -330,14 +337,6 @@ std::string json_field(const std::string& line, const std::string& key) {
 
 double json_number(const std::string& line, const std::string& key) {
   return std::stod(json_field(line, key));
-}
-
-// How many times `what` occurs in `text`.
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
-    ++count;
-  return count;
 }
 
 // Runs the client with --json and checks the line's shape; returns the line.
@@ -833,6 +832,9 @@ TEST_CASE("client: the JSON line has every documented key") {
         "read",     "write",       "protocol",   "mismatch"}) {
     CHECK_MESSAGE(json_field(line, key) != "<missing>", key);
   }
+  // --breaker's: its kind of failure, how often a circuit opened, and its settings.
+  for (const char* key : {"circuit_open", "breaker_opens", "breaker", "breaker_cooldown_ms"})
+    CHECK_MESSAGE(json_field(line, key) != "<missing>", key);
   CHECK(json_field(line, "host") == "\"127.0.0.1\"");
   CHECK(json_field(line, "mode") == "\"oneshot\"");
   CHECK(json_number(line, "p50_us") <= json_number(line, "p99_us"));
@@ -950,6 +952,28 @@ TEST_CASE("client: a run longer than a second on a terminal shows a progress lin
   REQUIRE(err.first_write());
   CHECK(*err.first_write() - started >= std::chrono::seconds(1));  // not in the first second
   CHECK(out.str().find("requests") != std::string::npos);          // the summary, on stdout
+}
+
+// With --json the -v lines go to stderr, where the progress line is drawn from a thread of
+// its own: two writers of one stream, which must take one lock. The stream here takes none
+// (TerminalErr::kUnguarded), so under TSan (make test SANITIZE=thread) a write the client
+// leaves unordered is a reported race. One target answers at once, so the lines of its
+// requests are written near the start; the other holds its replies until the progress line
+// is drawn, so the run lasts until both writers have written, however slow the machine.
+TEST_CASE("client: with --json -v the progress line and the -v lines take turns on stderr") {
+  TestServer prompt(Behaviour::kGreeting);
+  TestServer held(Behaviour::kHeld);
+  TerminalErr err([&held] { held.release(); }, TerminalErr::kUnguarded);
+  std::ostringstream out;
+  const std::string targets = "127.0.0.1:" + prompt.port() + ",127.0.0.1:" + held.port();
+  CHECK(err.run({"--target", targets, "--requests", "4", "-v", "--json"}, out) == 0);
+  CHECK(held.gate_timeouts() == 0);  // released by the line, not by the watchdog's limit
+  const std::string text = err.text();
+  CHECK(text.find("req/s") != std::string::npos);
+  CHECK(count_of(text, "Result: Hello, client!\n") == 4);  // whole lines, none torn
+  // The progress line wiped when the load is done, then the book's last line.
+  CHECK(count_of(text, "\r\033[KTime elapsed in expensive_function() is: ") == 1);
+  CHECK(out.str().find('\n') == out.str().size() - 1);  // stdout keeps its one JSON line
 }
 
 TEST_CASE("client: no progress line off a terminal, nor for a run under a second") {

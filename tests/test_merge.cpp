@@ -253,6 +253,28 @@ TEST_CASE("merge: a merged line merges again, to the same result in any grouping
   CHECK(all.find('\n') == all.size() - 1);  // one line
 }
 
+TEST_CASE("merge: the breaker's refusals and openings are summed, its settings shared") {
+  Made a, b;
+  a.options.breaker = b.options.breaker = 5;
+  a.ok(1000, 2).failed(ErrorKind::kConnect, 5).failed(ErrorKind::kCircuitOpen, 93).wall(1);
+  a.result.breaker_opens = 1;
+  b.failed(ErrorKind::kConnect, 10).failed(ErrorKind::kCircuitOpen, 90).wall(1);
+  b.result.breaker_opens = 2;
+  const client::RecordedRun total = merged({a.line(), b.line()});
+  const auto& errors = total.result.stats.errors;
+  CHECK(errors[static_cast<std::size_t>(ErrorKind::kCircuitOpen)] == 183);
+  CHECK(errors[static_cast<std::size_t>(ErrorKind::kConnect)] == 15);
+  CHECK(total.result.breaker_opens == 3);
+  CHECK(total.settings.breaker == 5);
+
+  b.options.breaker = 3;
+  client::RecordedRun first = client::read_run(a.line());
+  CHECK_THROWS_WITH_AS(client::add_run(first, client::read_run(b.line())),
+                       doctest::Contains("ran with --breaker 3 where the runs before it had "
+                                         "--breaker 5"),
+                       std::invalid_argument);
+}
+
 TEST_CASE("merge: runs whose per-request settings differ are not merged") {
   Made a, b;
   a.ok(1000, 1).wall(1);

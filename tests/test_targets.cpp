@@ -14,8 +14,11 @@
 #include "client/run.hpp"
 #include "client/targets.hpp"
 #include "client/thread_load.hpp"
+#include "tests/count_of.hpp"
 #include "tests/running_server.hpp"
 #include "tests/watchdog.hpp"
+
+using test::count_of;
 
 namespace {
 
@@ -37,13 +40,6 @@ Ran run_client(const std::vector<std::string>& args) {
   });
   CHECK(err.str().empty());
   return {status, out.str()};
-}
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++count;
-  return count;
 }
 
 }  // namespace

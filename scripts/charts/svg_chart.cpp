@@ -1,6 +1,7 @@
 // svg-chart: draws the benchmark suite's charts from its results files (scripts/bench.sh),
 // so the figures in docs/BENCHMARKS.md come from the project itself, not from a plotting
-// package. `make bench` runs it on build/bench/, `make bench-charts` on docs/bench/.
+// package; the drawing is charts/ (plots.hpp). `make bench` runs it on build/bench/,
+// `make bench-charts` on docs/bench/.
 //
 //   svg-chart latency    results.tsv latency.svg
 //   svg-chart throughput sweep.tsv   throughput.svg
@@ -12,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "scripts/charts/plots.hpp"
-#include "scripts/charts/table.hpp"
+#include "charts/plots.hpp"
+#include "charts/table.hpp"
 
 namespace {
 

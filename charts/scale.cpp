@@ -1,4 +1,4 @@
-#include "scripts/charts/scale.hpp"
+#include "charts/scale.hpp"
 
 #include <algorithm>
 #include <cmath>

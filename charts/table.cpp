@@ -1,4 +1,4 @@
-#include "scripts/charts/table.hpp"
+#include "charts/table.hpp"
 
 #include <algorithm>
 #include <charconv>

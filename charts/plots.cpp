@@ -1,4 +1,4 @@
-#include "scripts/charts/plots.hpp"
+#include "charts/plots.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,69 +8,18 @@
 #include <utility>
 #include <vector>
 
-#include "scripts/charts/scale.hpp"
-#include "scripts/charts/svg.hpp"
+#include "charts/frame.hpp"
+#include "charts/scale.hpp"
+#include "charts/svg.hpp"
 
 namespace charts {
 namespace {
 
 constexpr int kWidth = 860;
 constexpr int kHeight = 480;
-const std::string kGrid = "#e3e3e3";
-const std::string kAxis = "#555555";
-const std::string kMuted = "#555555";
 
-// The plot area inside the margins, in pixels; y grows downwards, so bottom > top.
-struct Frame {
-  double left = 84;
-  double top = 92;
-  double right = kWidth - 24;
-  double bottom = kHeight - 56;
-};
-
-struct LegendItem {
-  std::string label;
-  std::string color;
-};
-
-void draw_titles(Svg& svg, const Frame& frame, std::string_view title, std::string_view note) {
-  svg.text(frame.left, 30, title, {.size = 17, .bold = true});
-  svg.text(frame.left, 50, note, {.size = 12, .fill = kMuted});
-}
-
-// One line of swatches and labels above the plot; the width per label is an estimate, as
-// SVG cannot measure text before it is rendered.
-void draw_legend(Svg& svg, const Frame& frame, const std::vector<LegendItem>& items) {
-  double x = frame.left;
-  const double y = 70;
-  for (const auto& item : items) {
-    svg.rect(x, y - 10, 12, 12, item.color);
-    svg.text(x + 17, y, item.label);
-    x += 17 + 7.5 * static_cast<double>(item.label.size()) + 22;
-  }
-}
-
-void draw_axes(Svg& svg, const Frame& frame) {
-  svg.line(frame.left, frame.top, frame.left, frame.bottom, kAxis);
-  svg.line(frame.left, frame.bottom, frame.right, frame.bottom, kAxis);
-}
-
-// A horizontal grid line and its label at the left of the plot, for each tick.
-template <class Scale, class Format>
-void draw_y_ticks(Svg& svg, const Frame& frame, const std::vector<double>& ticks,
-                  const Scale& scale, Format format) {
-  for (const double tick : ticks) {
-    const double y = scale(tick);
-    svg.line(frame.left, y, frame.right, y, kGrid);
-    svg.line(frame.left - 5, y, frame.left, y, kAxis);
-    svg.text(frame.left - 9, y + 4, format(tick), {.anchor = Anchor::kEnd, .size = 11});
-  }
-}
-
-void draw_y_title(Svg& svg, const Frame& frame, std::string_view title) {
-  svg.text(20, (frame.top + frame.bottom) / 2, title,
-           {.anchor = Anchor::kMiddle, .rotate = -90, .fill = kMuted});
-}
+// The plot area of either chart: the whole image but its margins.
+constexpr Frame kFrame{.right = kWidth - 24, .bottom = kHeight - 56};
 
 struct Percentile {
   const char* column;
@@ -198,7 +147,7 @@ void draw_series(Svg& svg, const Series& series, const std::string& color, const
 
 std::string latency_chart(const Table& results) {
   const LatencyData data = collect_latencies(results);
-  const Frame frame;
+  const Frame& frame = kFrame;
   // The floor at least half a decade below the shortest bar, so that it still shows.
   const std::vector<double> ticks = decade_ticks(data.lo / 3, data.hi);
   // Six times the largest value (three quarters of a decade) leaves room above the tallest
@@ -222,9 +171,7 @@ std::string latency_chart(const Table& results) {
     svg.text(x + slot / 2, frame.bottom + 20, results.cell(data.rows[i], "row"),
              {.anchor = Anchor::kMiddle, .size = 12, .bold = true});
   }
-  svg.text((frame.left + frame.right) / 2, frame.bottom + 42,
-           "workload: a row of the benchmark table (bars start at the axis floor)",
-           {.anchor = Anchor::kMiddle, .fill = kMuted});
+  draw_x_title(svg, frame, "workload: a row of the benchmark table (bars start at the axis floor)");
   draw_axes(svg, frame);
   return svg.finish();
 }
@@ -242,7 +189,7 @@ std::string throughput_chart(const Table& sweep) {
   std::sort(concurrencies.begin(), concurrencies.end());
   concurrencies.erase(std::unique(concurrencies.begin(), concurrencies.end()), concurrencies.end());
 
-  const Frame frame;
+  const Frame& frame = kFrame;
   // Half a step of margin on each side, so the first and last points clear the axes.
   const LogScale x(concurrencies.front() / 1.5, concurrencies.back() * 1.5, frame.left,
                    frame.right);
@@ -259,14 +206,9 @@ std::string throughput_chart(const Table& sweep) {
   draw_legend(svg, frame, legend);
   draw_y_ticks(svg, frame, ticks, y, format_si);
   draw_y_title(svg, frame, "requests per second");
-  for (const double concurrency : concurrencies) {
-    svg.line(x(concurrency), frame.bottom, x(concurrency), frame.bottom + 5, kAxis);
-    svg.text(x(concurrency), frame.bottom + 19, format_si(concurrency),
-             {.anchor = Anchor::kMiddle, .size = 11});
-  }
-  svg.text((frame.left + frame.right) / 2, frame.bottom + 42,
-           "concurrency: connections, each with its requests in flight (log scale)",
-           {.anchor = Anchor::kMiddle, .fill = kMuted});
+  draw_x_ticks(svg, frame, concurrencies, x, format_si);
+  draw_x_title(svg, frame,
+               "concurrency: connections, each with its requests in flight (log scale)");
   for (std::size_t i = 0; i < all.size(); ++i)
     draw_series(svg, all[i], legend[i].color, x, y);
   draw_axes(svg, frame);

@@ -1,4 +1,4 @@
-#include "scripts/charts/svg.hpp"
+#include "charts/svg.hpp"
 
 #include <cstdio>
 

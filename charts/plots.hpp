@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "scripts/charts/table.hpp"
+#include "charts/table.hpp"
 
 namespace charts {
 
