@@ -231,7 +231,8 @@ injected() {  # kind, call ("" for every call), report name pattern
 }
 
 # 3, bad-peer: one ending only may differ from the soak's: a silent peer that the server
-# dropped early, because the shim reset its connection. Each needs an injected reset.
+# dropped early, because the shim reset its connection. Each needs an injected reset (held
+# against the servers' fault reports once they are written, after the stop below).
 declare -A early_silent=()
 for name in oneshot stream; do
   early_silent[$name]=0
@@ -247,9 +248,6 @@ for name in oneshot stream; do
       grep -v -E '^bad-peer: silent #[0-9]+: closed after [0-9]+ ms, before the idle timeout$' || true)
     [[ -z "$other" ]] || fail "$lane: $(grep -c . <<<"$other") problems, first: $(head -n 1 <<<"$other")"
   done
-  resets=$(injected reset "" "$name-server.*")
-  (( early_silent[$name] <= resets )) ||
-    fail "$name: ${early_silent[$name]} silent peers dropped early, but only $resets resets injected"
 done
 
 # 4: fds back to the baseline, once the load is gone (bounded: the idle timeout plus 10 s).
@@ -262,6 +260,14 @@ fault_report_written() {  # name, pid
 }
 stop_servers fault_report_written
 check_sanitizer_reports
+
+# 3, the silent peers dropped early (counted above): each needs a reset injected into its
+# server, which only the server's fault report says, and that is written at its exit.
+for name in oneshot stream; do
+  resets=$(injected reset "" "$name-server.*")
+  (( early_silent[$name] <= resets )) ||
+    fail "$name: ${early_silent[$name]} silent peers dropped early, but only $resets resets injected"
+done
 
 # 3, the server's own counts. A fault explains a reset or a broken pipe (a peer's reset
 # seen on a send), and EMFILE back-offs, one per EMFILE injected. The rest only a bad peer
