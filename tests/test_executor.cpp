@@ -18,6 +18,7 @@
 #include "runtime/task.hpp"
 #include "runtime/yield_now.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/test_tasks.hpp"
 #include "tests/watchdog.hpp"
 
 using runtime::Context;
@@ -28,19 +29,10 @@ using runtime::Poll;
 using runtime::Task;
 using runtime::TaskCancelled;
 using test::Signal;
+using test::wait_then_return;
+using test::yield_then_return;
 
 namespace {
-
-Task<int> wait_then_return(Signal signal, int value) {
-  co_await signal.wait();
-  co_return value;
-}
-
-Task<int> yield_then_return(int yields, int value) {
-  for (int i = 0; i < yields; ++i)
-    co_await runtime::yield_now();
-  co_return value;
-}
 
 // Pending for ever (with a stored waker, as the contract asks); its destructor says so.
 struct DropFlag {

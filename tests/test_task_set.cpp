@@ -17,6 +17,7 @@
 #include "runtime/when_any.hpp"
 #include "runtime/yield_now.hpp"
 #include "tests/test_harness.hpp"
+#include "tests/test_tasks.hpp"
 #include "tests/watchdog.hpp"
 
 using namespace std::chrono_literals;
@@ -24,19 +25,10 @@ using runtime::Executor;
 using runtime::Task;
 using runtime::TaskSet;
 using test::Signal;
+using test::wait_then_return;
+using test::yield_then_return;
 
 namespace {
-
-Task<int> wait_then_return(Signal signal, int value) {
-  co_await signal.wait();
-  co_return value;
-}
-
-Task<int> yield_then_return(int yields, int value) {
-  for (int i = 0; i < yields; ++i)
-    co_await runtime::yield_now();
-  co_return value;
-}
 
 Task<int> fail_after(Signal signal) {
   co_await signal.wait();
