@@ -44,8 +44,10 @@ CXXFLAGS_BASE := -std=c++20 $(WARNINGS) -I. -pthread -MMD -MP
 ifeq ($(SANITIZE),)
   OPT := -O2 -g
 else
-  # -O1 keeps sanitizer runs quick to build and their reports readable.
-  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+  # -O1 keeps sanitizer runs quick to build and their reports readable; line tables (-g1)
+  # are all a sanitizer's backtrace needs, and build much faster than full debug
+  # information (docs/BENCHMARKS.md, "CI time").
+  OPT := -O1 -g1 -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 endif
 ifeq ($(POLLER),poll)
   POLLER_SRC := $(wildcard runtime/poller_poll.cpp)
