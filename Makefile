@@ -115,14 +115,16 @@ $(BIN)/client: $(call obj,client/main.cpp) $(LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CXX) $^ -o $@ $(LDFLAGS)
 
-# The tests' own code builds at -O1 when the library builds at -O2: how fast a test's code
-# runs does not matter, and it is most of a build's time (docs/BENCHMARKS.md, "CI time").
+# The tests' own code builds at -O1 when the library builds at -O2, and at -O0 under the
+# sanitizers (whose instrumentation is what makes -O1 slow to compile there): how fast a
+# test's code runs does not matter, and it is most of a build's time (docs/BENCHMARKS.md,
+# "CI time").
 # The library's own objects, the binaries and the benchmarks keep -O2; in run-tests, a
 # template or inline function that a test instantiates too (Task, WhenAny, ...) may be
 # linked from the test's -O1 copy. They also carry line tables only (-g1), which is all a
 # sanitizer's or a debugger's backtrace needs. (A later -O or -g wins, with g++ and clang++
 # alike.)
-$(call obj,$(TEST_SRCS)): override CXXFLAGS += $(if $(SANITIZE),,-O1) -g1 \
+$(call obj,$(TEST_SRCS)): override CXXFLAGS += $(if $(SANITIZE),-O0,-O1) -g1 \
   $(if $(findstring undefined,$(SANITIZE)),-DTEST_UNDER_UBSAN)
 
 # The tests need doctest's header; the objects wait for it (order-only) so a missing header
