@@ -13,7 +13,9 @@ std::string fixed(double value, int decimals) {
 }
 
 // "1.234 ms" for a latency in microseconds.
-std::string ms(std::uint64_t us) { return fixed(static_cast<double>(us) / 1000.0, 3) + " ms"; }
+std::string ms(std::uint64_t us) {
+  return fixed(static_cast<double>(us) / 1000.0, 3) + " ms";
+}
 
 // JSON strings: only the host is user text; escape what JSON forbids raw.
 std::string json_string(const std::string& text) {

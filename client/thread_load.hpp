@@ -115,7 +115,7 @@ class ThreadLoad {
 
   const PrintLine& print_line_;
   Breakers* const breakers_;
-  const bool charting_;  // --svg: the timeline is kept
+  const bool charting_;        // --svg: the timeline is kept
   const ClientError refused_;  // what record_refused counts, made once
   std::size_t next_lane_;      // the number, over every thread, of this thread's next lane
   const std::size_t threads_;  // lanes are numbered over this many threads

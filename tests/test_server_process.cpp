@@ -181,7 +181,8 @@ TEST_CASE("client process: at the descriptor limit it lowers its concurrency and
 TEST_CASE("server process: a burst of 10,000 connections overflows no accept queue") {
   constexpr int kBurst = 10'000;
   if (kSanitized) {
-    MESSAGE("skipped: a sanitized server accepts too slowly for the claim, made of the release build");
+    MESSAGE(
+        "skipped: a sanitized server accepts too slowly for the claim, made of the release build");
     return;
   }
   const std::optional<long> before = listen_overflows();

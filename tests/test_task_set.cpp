@@ -110,7 +110,7 @@ TEST_CASE("task set: dropping the set aborts the tasks still in it") {
       set.spawn(sleep_for_an_hour(dropped));
     first.notify();
     CHECK(*co_await set.join_next() == 1);
-  }(&dropped));  // the set, with three sleepers in it, is destroyed as the block_on ends
+  }(&dropped));    // the set, with three sleepers in it, is destroyed as the block_on ends
   executor.run();  // returns once the aborted tasks are gone
   CHECK(dropped == 3);
   CHECK(executor.reactor().timers() == 0);
