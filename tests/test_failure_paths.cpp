@@ -6,7 +6,6 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "server/shutdown_signal.hpp"
 #include "tests/child_process.hpp"
 #include "tests/server_process.hpp"
+#include "tests/temp_dir.hpp"
 
 using test::Child;
 using test::kProcessLimit;
@@ -35,20 +35,12 @@ namespace {
 // The shim's report folder for one test, removed with it.
 class ReportDir {
  public:
-  ReportDir() {
-    char name[] = "/tmp/failure-paths-XXXXXX";
-    if (::mkdtemp(name) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = name;
-  }
-  ~ReportDir() { (void)!std::system(("rm -rf '" + path_ + "'").c_str()); }
-  ReportDir(const ReportDir&) = delete;
-  ReportDir& operator=(const ReportDir&) = delete;
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return dir_.path(); }
 
   // The count on the report's line "<kind> <call> N", summed over the processes.
   long injected(const std::string& kind, const std::string& call) const {
     long sum = 0;
-    Child ls("/bin/sh", {"-c", "cat \"$0\"/* 2>/dev/null", path_});
+    Child ls("/bin/sh", {"-c", "cat \"$0\"/* 2>/dev/null", path()});
     const std::string text = ls.read_all(kProcessLimit);
     (void)ls.wait(kProcessLimit);
     const std::string key = kind + " " + call + " ";
@@ -58,7 +50,7 @@ class ReportDir {
   }
 
  private:
-  std::string path_;
+  test::TempDir dir_{"failure-paths"};
 };
 
 bool skip_without_shim() {

@@ -5,10 +5,7 @@
 // runs against an in-process server, merged from the files their --json lines went to.
 #include <doctest/doctest.h>
 
-#include <stdlib.h>
-
 #include <cstdint>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -24,6 +21,7 @@
 #include "client/run.hpp"
 #include "tests/refused_port.hpp"
 #include "tests/running_server.hpp"
+#include "tests/temp_dir.hpp"
 #include "tests/watchdog.hpp"
 
 namespace {
@@ -100,30 +98,6 @@ std::string edited(std::string line, const std::string& from, const std::string&
 bool near(std::uint64_t got, double want) {
   return got >= want && static_cast<double>(got) <= want * (1 + 1.0 / 64);
 }
-
-// A folder of files for one test, removed with it.
-class TempDir {
- public:
-  TempDir() {
-    char name[] = "/tmp/test-merge-XXXXXX";
-    if (::mkdtemp(name) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = name;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // Writes `text` to the file `name` in the folder; returns its path.
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string path = path_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-
- private:
-  std::string path_;
-};
 
 struct Status {
   int code;
@@ -326,7 +300,7 @@ TEST_CASE("merge: a line that is not a client's result is refused, naming the ke
 }
 
 TEST_CASE("merge: bad input exits 2 naming the file and line, and prints no report") {
-  const TempDir dir;
+  const test::TempDir dir("test-merge");
   const std::string good = Made().ok(1000, 2).wall(1).line();
   const std::string missing = dir.write("x", "") + ".missing";
   Status status = client_main({"--merge", missing});
@@ -404,7 +378,7 @@ TEST_CASE("merge: --merge takes files, --json and --quiet, and no load flag") {
 TEST_CASE("merge: two real runs, their JSON lines written to files, merge to their sum") {
   const test::RunningServer server(data_layer::Mode::kOneshot);
   const test::RefusedPort nobody;
-  const TempDir dir;
+  const test::TempDir dir("test-merge");
   const Status first = client_main({"--target", server.target(), "--requests", "30", "--json"});
   const Status second =
       client_main({"--port", std::to_string(server.port), "--requests", "12", "--json"});
