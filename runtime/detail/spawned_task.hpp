@@ -39,8 +39,12 @@ class TaskWithOutput : public TaskHeader {
   T take_output() {
     std::lock_guard lock(join_lock_);
     if (error_) std::rethrow_exception(error_);
-    if (aborted_) throw TaskAborted();
-    if (!output_) throw TaskCancelled();
+    // No output and no error: the future was destroyed before it finished, by an abort
+    // (asked for before its executor shut down, or not) or by the shutdown alone.
+    if (!output_) {
+      if (abort_requested()) throw TaskAborted();
+      throw TaskCancelled();
+    }
     if constexpr (!std::is_void_v<T>) return std::move(*output_);
   }
 
@@ -64,7 +68,7 @@ class SpawnedTask final : public TaskWithOutput<OutputOf<F>> {
   static bool poll(TaskHeader* header) {
     auto* self = static_cast<SpawnedTask*>(header);
     if (header->abort_requested()) {
-      self->abort();
+      cancel(header);  // the frame goes here, at a suspension point, on this thread
       return true;
     }
     WakerRef waker(header->raw_waker());
@@ -84,24 +88,11 @@ class SpawnedTask final : public TaskWithOutput<OutputOf<F>> {
 
   static void cancel(TaskHeader* header) {
     auto* self = static_cast<SpawnedTask*>(header);
-    if (header->abort_requested()) {
-      self->abort();  // asked for before the executor shut down: report that
-      return;
-    }
     self->drop_future();
     self->finish(nullptr);
   }
 
   static void destroy(TaskHeader* header) { delete static_cast<SpawnedTask*>(header); }
-
-  void abort() {
-    drop_future();  // first: the frame's destructors may wake other tasks, or this one
-    {
-      std::lock_guard lock(this->join_lock_);
-      this->aborted_ = true;
-    }
-    this->finish(nullptr);
-  }
 
   void store(Poll<Output>&& poll) {
     std::lock_guard lock(this->join_lock_);

@@ -52,8 +52,10 @@ class TaskHeader {
   // The waker's wake_by_ref: queue the task unless it is queued already or finished.
   void schedule();
   // Any thread: the next poll destroys the future rather than polling it. A task that
-  // finishes first keeps its output. Idempotent.
+  // finishes first keeps its output, and one already finished is left as it ended (so a
+  // task its executor cancelled stays cancelled). Idempotent.
   void request_abort() {
+    if (finished()) return;
     abort_requested_.store(true, std::memory_order_release);
     schedule();
   }
@@ -100,7 +102,6 @@ class TaskHeader {
   // Declared last so that the lock packs beside the flags above, in no word of its own.
   SpinLock join_lock_;        // guards the output (in the typed part), joiner_, handle_alive_
   std::exception_ptr error_;  // what the future threw, for the JoinHandle to rethrow
-  bool aborted_ = false;      // guarded by join_lock_: the future was destroyed by an abort
 };
 
 }  // namespace runtime::detail
